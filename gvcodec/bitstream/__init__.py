@@ -1,0 +1,1 @@
+"""The .gvc container: declared syntax, a writer and a reader that mirror each other."""

@@ -1,0 +1,1 @@
+"""The command line: a thin Typer layer; each command parses options and calls the pipeline."""

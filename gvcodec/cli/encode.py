@@ -1,0 +1,27 @@
+"""`gvcodec encode`: HM-style options -> pipeline.run_encode -> results files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gvcodec.cli.common import parse_or_help
+
+
+def command(ctx: typer.Context) -> None:
+    """Encode a video into a .gvc bitstream. Options as HM: -c FILE, -i, -b, -o, -q, --Key=value."""
+    from gvcodec.pipeline.encode import run_encode
+
+    opts, console = parse_or_help(ctx, "encode")
+    result = run_encode(opts, console)
+    if opts.results_file:
+        from gvcodec.metrics.bdrate import append_result
+
+        row = {"sequence": opts.sequence_name or Path(opts.input_file).stem,
+               "codec": opts.model or opts.codec or "default", "qp": opts.qp, **result}
+        append_result(opts.results_file, row)
+    if opts.summary_out_filename:
+        with open(opts.summary_out_filename, "a", encoding="utf-8") as f:
+            f.write("%f\t %f\t %f\t %f\t %f\n" % (result["kbps"], result["psnr_y"], result["psnr_u"] or 0.0,
+                                                  result["psnr_v"] or 0.0, result["psnr_yuv"]))

@@ -1,0 +1,1 @@
+"""Codec engines: the Engine protocol, the registry and the engines themselves."""

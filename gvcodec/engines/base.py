@@ -1,0 +1,80 @@
+"""The engine interface every codec plugs into.
+
+An engine is configured once per sequence (`setup`), then opens an encoder session that takes
+frames one at a time and returns coded units whenever it has them (a classical encoder after
+its lookahead, a GOP engine once a GOP is full), and a decoder session that turns units back
+into frames. Engines see padded frames at the internal bit depth and never touch files,
+options parsing or logs.
+
+    frames --push--> EncoderSession --EncodedUnit(payload, pictures, recon)--> pipeline
+    PicturesUnit --decode--> DecoderSession --frames--> pipeline
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+from gvcodec.bitstream.header import SequenceHeader
+from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
+from gvcodec.io.frames import Frame, VideoFormat
+
+
+@dataclass
+class EngineSetup:
+    """What an engine decides before coding, written into the sequence header.
+
+    Attributes:
+        engine: engine id stored in the stream.
+        model: model id ("" for classical codecs).
+        alignment: the coded size must be a multiple of this.
+        params: engine parameters the decoder needs (JSON-serialisable).
+        config_hash / weights_sha256: 32-byte digests (zeros when not applicable).
+        gop_frames: frames per coded unit (1 for frame-by-frame engines).
+    """
+
+    engine: str
+    model: str = ""
+    alignment: int = 1
+    params: dict = field(default_factory=dict)
+    config_hash: bytes = bytes(32)
+    weights_sha256: bytes = bytes(32)
+    gop_frames: int = 1
+
+
+@dataclass
+class EncodedUnit:
+    """One coded unit as the encoder produced it.
+
+    Attributes:
+        pictures: per-picture info (POC, slice type, QP, refs), consecutive POCs.
+        payload: engine bytes for the container.
+        recon: the reconstruction of each picture, as the decoder will produce it.
+        picture_bits: how the payload's bits are attributed to the pictures (sums to len(payload)*8);
+            None attributes the whole payload to the first picture.
+        symbol_hash: 16-byte hash of the decoded symbols, if the engine entropy-codes symbols.
+    """
+
+    pictures: list[PictureInfo]
+    payload: bytes
+    recon: list[Frame]
+    picture_bits: list[int] | None = None
+    symbol_hash: bytes | None = None
+
+
+class EncoderSession(Protocol):
+    def push(self, frame: Frame) -> Iterable[EncodedUnit]: ...
+    def flush(self) -> Iterable[EncodedUnit]: ...
+
+
+class DecoderSession(Protocol):
+    def decode(self, unit: PicturesUnit) -> Iterable[Frame]: ...
+    def flush(self) -> Iterable[Frame]: ...
+
+
+class Engine(Protocol):
+    """A codec: configured per sequence, then opened for encoding or decoding."""
+
+    def setup(self, fmt: VideoFormat, opts) -> EngineSetup: ...
+    def encoder(self, header: SequenceHeader, opts) -> EncoderSession: ...
+    def decoder(self, header: SequenceHeader, opts) -> DecoderSession: ...

@@ -1,0 +1,45 @@
+"""Engines by name. Ids are strings stored verbatim in the stream, never registry positions.
+
+Engines are imported lazily (torch-heavy ones would slow `--help` down).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from gvcodec.errors import ModelError, OptionError
+
+# engine id -> (module, factory name, factory kwargs)
+ENGINES: dict[str, tuple[str, str, dict]] = {
+    "x264": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x264"}),
+    "x265": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x265"}),
+    "svtav1": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "svtav1"}),
+}
+
+# model id -> engine id (neural engines register their models here)
+MODELS: dict[str, str] = {}
+
+# What `gvcodec encode` uses when neither Codec nor Model is given. It becomes the trained
+# neural default once that ships (see the training issue); until then the strongest classical codec.
+DEFAULT_CODEC = "x265"
+
+
+def create(engine_id: str):
+    """Instantiate the engine registered as `engine_id`."""
+    if engine_id not in ENGINES:
+        raise ModelError(f"unknown engine `{engine_id}' (known: {', '.join(sorted(ENGINES))})")
+    module, factory, kwargs = ENGINES[engine_id]
+    return getattr(importlib.import_module(module), factory)(**kwargs)
+
+
+def resolve(codec: str, model: str) -> str:
+    """The engine id for the Codec / Model options (Model wins when both name something)."""
+    if model:
+        if model not in MODELS:
+            known = ", ".join(sorted(MODELS)) or "none registered yet"
+            raise OptionError(f"unknown model `{model}' (known: {known})")
+        return MODELS[model]
+    codec = codec or DEFAULT_CODEC
+    if codec not in ENGINES:
+        raise OptionError(f"unknown codec `{codec}' (known: {', '.join(sorted(ENGINES))})")
+    return codec

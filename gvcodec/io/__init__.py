@@ -1,0 +1,1 @@
+"""Video input and output: raw YUV, Y4M, PyAV containers, colour, padding."""

@@ -1,0 +1,1 @@
+"""The option table and HM-style command-line / cfg-file parsing."""

@@ -1,0 +1,103 @@
+"""run_decode: .gvc container -> engine -> frames (cropped) -> output file and HM decoder log.
+
+The mirror of pipeline.encode: the decoder needs only the stream. Each picture's MD5 is checked
+against the stream; a mismatch is printed on its POC line and fails the run (exit 3) after the
+output is written, as HM's decoder does.
+"""
+
+from __future__ import annotations
+
+import time
+
+from gvcodec.bitstream.hashes import picture_md5
+from gvcodec.bitstream.reader import StreamReader
+from gvcodec.engines import registry
+from gvcodec.errors import BitstreamError, MismatchError
+from gvcodec.io.padding import crop_frame
+from gvcodec.io.source import open_sink
+from gvcodec.report import hm_log
+from gvcodec.report.console import Console
+from gvcodec.report.records import FrameRecord
+
+
+def run_decode(opts, console: Console) -> dict:
+    """Decode `opts.bitstream_file`; returns a summary dict (frames, mismatches, seconds)."""
+    if not opts.bitstream_file:
+        from gvcodec.errors import OptionError
+
+        raise OptionError("no bitstream file: give -b/--BitstreamFile")
+    reader = StreamReader(opts.bitstream_file)
+    header = reader.header
+    if header.engine not in registry.ENGINES:
+        raise BitstreamError(f"bitstream `{opts.bitstream_file}' needs engine `{header.engine}', "
+                             "which this gvcodec does not have")
+    engine = registry.create(header.engine)
+    session = engine.decoder(header, opts)
+    fmt = header.fmt
+    sink = None
+    if opts.recon_file:
+        sink = open_sink(opts.recon_file, fmt, header.frame_rate,
+                         opts.output_bit_depth or header.internal_bit_depth, bool(header.full_range))
+    pending: dict = {}
+    records: list[FrameRecord] = []
+    mismatches: list[int] = []
+    next_poc = 0
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    mark = cpu_start
+    console.start("decode", header.frame_count or None)
+
+    def emit(frames) -> None:
+        nonlocal mark
+        now = time.process_time()
+        per = (now - mark) / max(len(frames), 1)
+        mark = now
+        for frame in frames:
+            info = pending.pop(frame.poc, None)
+            if info is None:
+                raise BitstreamError(f"decoder produced POC {frame.poc}, which no unit announced")
+            picture = crop_frame(frame, fmt.width, fmt.height)
+            md5 = picture_md5(picture)
+            ok = None
+            if info.md5 and opts.sei_decoded_picture_hash:
+                ok = md5 == tuple(info.md5)
+                if not ok:
+                    mismatches.append(frame.poc)
+            rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs,
+                              md5=tuple(h.hex() for h in md5), md5_ok=ok, seconds=per)
+            console.line(hm_log.decoder_poc_line(rec))
+            if sink is not None and len(records) >= opts.skip_frames:
+                sink.write(picture)
+            records.append(rec)
+        elapsed = time.perf_counter() - wall_start
+        console.advance(len(frames), len(records) / elapsed if elapsed > 0 else 0.0)
+
+    try:
+        for unit in reader.units():
+            if unit.poc_first != next_poc:
+                raise BitstreamError(f"bitstream `{opts.bitstream_file}': unit {unit.index} at byte {unit.offset} "
+                                     f"starts at POC {unit.poc_first}, expected {next_poc}: a unit is missing")
+            next_poc += len(unit.pictures)
+            for info in unit.pictures:
+                pending[info.poc] = info
+            emit(session.decode(unit))
+        emit(session.flush())
+        console.stop()
+        if pending:
+            raise BitstreamError(f"bitstream `{opts.bitstream_file}': no picture decoded for POC {min(pending)}")
+        if sink is not None:
+            sink.close()
+    except BaseException:
+        console.stop()
+        if sink is not None:
+            sink.discard()
+        raise
+    cpu = time.process_time() - cpu_start
+    console.line(f"\n Total Time: {cpu:12.3f} sec.")
+    if opts.stats_file:
+        from gvcodec.report.stats import write_stats
+
+        write_stats(opts.stats_file, records)
+    if mismatches:
+        raise MismatchError(f"***ERROR*** A decoding mismatch occured: signalled md5sum does not match "
+                            f"({len(mismatches)} of {len(records)} pictures, first POC {mismatches[0]})")
+    return {"frames": len(records), "seconds": time.perf_counter() - wall_start}

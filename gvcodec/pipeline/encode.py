@@ -1,0 +1,157 @@
+"""run_encode: input -> engine -> .gvc container (+ recon) -> HM log, stats and results.
+
+Bit accounting: every byte of the file belongs to a picture. The file header and sequence
+header go to the first picture, each unit's framing and hashes to the unit's first picture, its
+payload as the engine attributes it, and the END_OF_STREAM unit to the last picture, so the bits
+printed per POC add up to the file size exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from fractions import Fraction
+
+from gvcodec.bitstream.hashes import picture_md5
+from gvcodec.bitstream.header import SequenceHeader
+from gvcodec.bitstream.syntax import PicturesUnit
+from gvcodec.bitstream.writer import StreamWriter
+from gvcodec.engines import registry
+from gvcodec.errors import GvcodecError, OptionError
+from gvcodec.io.frames import convert_bit_depth
+from gvcodec.io.padding import crop_frame, pad_frame, padded_size
+from gvcodec.io.source import open_sink, open_source
+from gvcodec.pipeline.measure import measure
+from gvcodec.report import hm_log
+from gvcodec.report.console import Console
+from gvcodec.report.records import FrameRecord
+
+
+def _full_range(opts, source) -> bool:
+    if "ColourRange" in opts.explicit or source.full_range is None:
+        return opts.colour_range == "full"
+    return bool(source.full_range)
+
+
+def run_encode(opts, console: Console) -> dict:
+    """Encode as the options say; returns the run summary (also used for ResultsFile)."""
+    if not opts.bitstream_file:
+        raise OptionError("no bitstream file: give -b/--BitstreamFile")
+    engine_id = registry.resolve(opts.codec, opts.model)
+    engine = registry.create(engine_id)
+    source = open_source(opts.input_file, width=opts.source_width, height=opts.source_height,
+                         chroma_format=opts.input_chroma_format, bit_depth=opts.input_bit_depth,
+                         frame_rate=opts.frame_rate or None, skip=opts.frame_skip,
+                         count=opts.frames_to_be_encoded, ratio=opts.temporal_subsample_ratio)
+    internal = opts.internal_bit_depth or source.fmt.bit_depth
+    fmt = source.fmt.with_bit_depth(internal)
+    setup = engine.setup(fmt, opts)
+    coded_w, coded_h = padded_size(fmt.width, fmt.height, opts.pad_multiple or setup.alignment)
+    full_range = _full_range(opts, source)
+    rate = Fraction(source.frame_rate).limit_denominator(1 << 20)
+    header = SequenceHeader(
+        width=fmt.width, height=fmt.height, coded_width=coded_w, coded_height=coded_h,
+        chroma_format=fmt.chroma_format, input_bit_depth=source.fmt.bit_depth, internal_bit_depth=internal,
+        output_bit_depth=opts.output_bit_depth or internal, frame_rate_num=rate.numerator,
+        frame_rate_den=rate.denominator, frame_count=source.num_frames or 0,
+        pad_mode=1 if opts.pad_mode == "replicate" else 0, colour_matrix=opts.colour_matrix,
+        full_range=int(full_range), engine=setup.engine, model=setup.model, config_hash=setup.config_hash,
+        weights_sha256=setup.weights_sha256, qp=opts.qp, intra_period=opts.intra_period,
+        gop_frames=setup.gop_frames, picture_hash=opts.sei_decoded_picture_hash, engine_params=setup.params)
+
+    writer = StreamWriter(opts.bitstream_file)
+    sink = None
+    try:
+        carry_bytes = writer.bytes + writer.write_header(header)
+        if opts.recon_file:
+            sink = open_sink(opts.recon_file, fmt, rate, header.output_bit_depth, full_range)
+        session = engine.encoder(header, opts)
+        want_msssim = opts.print_msssim or bool(opts.stats_file) or bool(opts.results_file)
+        want_rgb = bool(opts.stats_file) or bool(opts.results_file)
+        originals: dict = {}
+        records: list[FrameRecord] = []
+        held: list[FrameRecord] = []  # the latest record waits: END_OF_STREAM bytes join the last picture
+        cpu_mark = time.process_time()
+        cpu_start, wall_start = cpu_mark, time.perf_counter()
+        console.start("encode", source.num_frames)
+
+        def emit(units) -> None:
+            nonlocal carry_bytes, cpu_mark
+            now = time.process_time()
+            n_pics = sum(len(u.pictures) for u in units) or 1
+            per_pic = (now - cpu_mark) / n_pics
+            cpu_mark = now
+            for u in units:
+                recons = [crop_frame(r, fmt.width, fmt.height) for r in u.recon]
+                for info, recon in zip(u.pictures, recons):
+                    info.md5 = picture_md5(recon) if header.picture_hash else ()
+                size = writer.write_pictures(PicturesUnit(u.pictures, u.payload, u.symbol_hash))
+                shares = list(u.picture_bits) if u.picture_bits else [len(u.payload) * 8] + [0] * (len(u.pictures) - 1)
+                shares[0] += (size - len(u.payload) + carry_bytes) * 8
+                carry_bytes = 0
+                for info, recon, bits in zip(u.pictures, recons, shares):
+                    rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs, bits,
+                                      md5=tuple(h.hex() for h in info.md5), seconds=per_pic)
+                    measure(rec, originals.pop(info.poc), recon, msssim=want_msssim, rgb=want_rgb,
+                            matrix=opts.colour_matrix, full_range=full_range)
+                    if sink is not None:
+                        sink.write(recon)
+                    for old in held:
+                        console.line(hm_log.encoder_poc_line(old, opts.print_msssim))
+                    held[:] = [rec]
+                    records.append(rec)
+                elapsed = time.perf_counter() - wall_start
+                console.advance(len(u.pictures), len(records) / elapsed if elapsed > 0 else 0.0)
+
+        for frame in source.frames():
+            frame = convert_bit_depth(frame, internal)
+            originals[frame.poc] = frame
+            emit(session.push(pad_frame(frame, coded_w, coded_h, opts.pad_mode, full_range)))
+        emit(session.flush())
+        console.stop()
+        if not records:
+            raise GvcodecError("no frame was encoded")
+        if originals:
+            raise GvcodecError(f"engine returned no picture for POC {min(originals)}")
+        held[0].bits += writer.end_size() * 8
+        writer.finish()
+        console.line(hm_log.encoder_poc_line(held[0], opts.print_msssim))
+        if sink is not None:
+            sink.close()
+    except BaseException:
+        console.stop()
+        writer.discard()
+        if sink is not None:
+            sink.discard()
+        raise
+
+    file_bytes = os.path.getsize(opts.bitstream_file)
+    assert sum(r.bits for r in records) == file_bytes * 8, "bit accounting does not add up to the file size"
+    cpu = time.process_time() - cpu_start
+    wall = time.perf_counter() - wall_start
+    console.line(hm_log.summary(records, rate, file_bytes, fmt.chroma_format, cpu))
+    result = summarize(records, header, file_bytes, wall)
+    if opts.stats_file:
+        from gvcodec.report.stats import write_stats
+
+        write_stats(opts.stats_file, records, result)
+    return result
+
+
+def summarize(records, header: SequenceHeader, file_bytes: int, wall: float) -> dict:
+    """The run as one results row (see metrics.bdrate's results CSV schema)."""
+    from gvcodec.metrics.psnr import sequence_psnr
+
+    n = len(records)
+    s = sequence_psnr([r.psnr for r in records])
+    rgb = [r.rgb_psnr for r in records if r.rgb_psnr is not None]
+    ms = [r.msssim[0] for r in records if r.msssim is not None]
+    fps = float(header.frame_rate)
+    return {
+        "frames": n, "width": header.width, "height": header.height, "fps": round(fps, 6),
+        "bits": file_bytes * 8, "kbps": file_bytes * 8 * fps / 1000.0 / n,
+        "bpp": file_bytes * 8 / (n * header.width * header.height),
+        "psnr_y": s["psnr_y"], "psnr_u": s["psnr_u"], "psnr_v": s["psnr_v"], "psnr_yuv": s["psnr_yuv"],
+        "psnr_rgb": sum(rgb) / len(rgb) if rgb else None, "msssim": sum(ms) / len(ms) if ms else None,
+        "enc_fps": n / wall if wall > 0 else None,
+    }

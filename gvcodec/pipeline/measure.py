@@ -1,0 +1,26 @@
+"""Per-picture quality measurements shared by encode and the metrics command."""
+
+from __future__ import annotations
+
+from gvcodec.io.frames import Frame, VideoFormat
+from gvcodec.report.records import FrameRecord
+
+
+def plane_frames(frame: Frame) -> list[Frame]:
+    """Each plane of `frame` as a 4:0:0 picture (for per-plane MS-SSIM)."""
+    return [Frame((p,), VideoFormat(p.shape[1], p.shape[0], 400, frame.fmt.bit_depth), frame.poc)
+            for p in frame.planes]
+
+
+def measure(rec: FrameRecord, ref: Frame, dec: Frame, *, msssim: bool = False, rgb: bool = False,
+            matrix: str = "bt709", full_range: bool = False) -> None:
+    """Fill `rec` with PSNR (always), per-plane MS-SSIM and RGB PSNR (on request)."""
+    from gvcodec.metrics.psnr import frame_psnr, rgb_psnr
+
+    rec.psnr = frame_psnr(ref, dec)
+    if msssim:
+        from gvcodec.metrics.msssim import frame_msssim
+
+        rec.msssim = tuple(frame_msssim(r, d, mode="y") for r, d in zip(plane_frames(ref), plane_frames(dec)))
+    if rgb and ref.fmt.chroma_format != 400:
+        rec.rgb_psnr = rgb_psnr(ref, dec, matrix, full_range)

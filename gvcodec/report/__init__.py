@@ -1,0 +1,1 @@
+"""Everything a person reads: HM log lines and SUMMARY, progress, statistics files."""

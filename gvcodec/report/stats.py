@@ -1,0 +1,47 @@
+"""Per-frame statistics files (--stats FILE): CSV or JSON, chosen by the extension."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Sequence
+
+from gvcodec.io.atomic import AtomicFile
+from gvcodec.report.records import FrameRecord
+
+COLUMNS = ("poc", "type", "qp", "bits", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb",
+           "msssim_y", "msssim_u", "msssim_v", "ms", "md5_ok")
+
+
+def record_row(rec: FrameRecord) -> dict:
+    p = rec.psnr
+    psnr = list(p.psnr) if p is not None else []
+    ms = list(rec.msssim) if rec.msssim is not None else []
+    row = {
+        "poc": rec.poc, "type": rec.slice_type, "qp": rec.qp, "bits": rec.bits,
+        "psnr_y": psnr[0] if len(psnr) > 0 else None, "psnr_u": psnr[1] if len(psnr) > 1 else None,
+        "psnr_v": psnr[2] if len(psnr) > 2 else None, "psnr_yuv": p.psnr_yuv if p is not None else None,
+        "psnr_rgb": rec.rgb_psnr,
+        "msssim_y": ms[0] if len(ms) > 0 else None, "msssim_u": ms[1] if len(ms) > 1 else None,
+        "msssim_v": ms[2] if len(ms) > 2 else None,
+        "ms": round(rec.seconds * 1000.0, 3), "md5_ok": rec.md5_ok,
+    }
+    return row
+
+
+def write_stats(path: str, records: Sequence[FrameRecord], summary: dict | None = None) -> None:
+    """Write per-frame rows (and, for JSON, the run summary) to `path` atomically."""
+    rows = [record_row(r) for r in records]
+    if Path(path).suffix.lower() == ".json":
+        text = json.dumps({"summary": summary or {}, "frames": rows}, indent=1)
+    else:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        text = buf.getvalue()
+    with AtomicFile(path, "statistics file") as f:
+        f.write(text.encode("utf-8"))
