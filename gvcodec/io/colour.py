@@ -277,7 +277,8 @@ def rgb_to_frame(
     rgb = np.asarray(rgb)
     if rgb.shape != (3, fmt.height, fmt.width):
         raise ValueError(f"rgb shape {rgb.shape} does not match {fmt}")
-    planes = rgb_to_ycbcr(torch.from_numpy(rgb.astype(np.float32)), fmt.bit_depth, matrix, full_range, fmt.chroma_format)
+    rgb_t = torch.from_numpy(rgb.astype(np.float32))
+    planes = rgb_to_ycbcr(rgb_t, fmt.bit_depth, matrix, full_range, fmt.chroma_format)
     top = (1 << fmt.bit_depth) - 1
     out = tuple(
         torch.floor(p[0] + 0.5).clamp_(0, top).numpy().astype(np.uint16) for p in planes if p is not None

@@ -87,7 +87,8 @@ def _check_length(path: Path, fmt: VideoFormat, n_frames: int) -> None:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     need = n_frames * fmt.frame_bytes()
     if size < need:
-        raise InputError(f"{path} holds {size // fmt.frame_bytes()} frames of {fmt.width}x{fmt.height}, {n_frames} requested")
+        have = size // fmt.frame_bytes()
+        raise InputError(f"{path} holds {have} frames of {fmt.width}x{fmt.height}, {n_frames} requested")
 
 
 def vmaf_yuv_files(
@@ -112,7 +113,9 @@ def vmaf_yuv_files(
     """
     pix_fmt = _PIX_FMTS.get((fmt.chroma_format, fmt.bit_depth))
     if pix_fmt is None:
-        raise InputError(f"VMAF supports 8/10-bit 4:2:0, 4:2:2 and 4:4:4, not {fmt.chroma_format} at {fmt.bit_depth} bit")
+        raise InputError(
+            f"VMAF supports 8/10-bit 4:2:0, 4:2:2 and 4:4:4, not {fmt.chroma_format} at {fmt.bit_depth} bit"
+        )
     if n_frames < 1:
         raise ValueError("n_frames must be at least 1")
     exe = _require_ffmpeg()
