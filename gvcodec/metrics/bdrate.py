@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from gvcodec.errors import InputError
+from gvcodec.errors import InputError, OutputError
 
 RESULTS_COLUMNS = (
     "sequence", "codec", "qp", "frames", "width", "height", "fps", "bits", "kbps", "bpp",
@@ -110,7 +110,7 @@ def append_result(path: str | os.PathLike, row: dict) -> None:
         row: column -> value (``None`` or missing = empty cell; floats keep full precision).
 
     Raises:
-        ValueError: the row has a column the existing file's header lacks.
+        OutputError: the row has a column the existing file's header lacks.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def append_result(path: str | os.PathLike, row: dict) -> None:
         lines = _csv_line(header)
     unknown = [k for k in row if k not in existing]
     if unknown:
-        raise ValueError(f"{path} has no column for {', '.join(unknown)}; write these results to a new file")
+        raise OutputError(f"{path} has no column for {', '.join(unknown)}; write these results to a new file")
     lines += _csv_line([_format_cell(row.get(k)) for k in existing])
     with open(path, "a", newline="") as f:
         f.write(lines)
@@ -288,7 +288,7 @@ def _cell(anchor, test, metric, kind, method, lower_is_better) -> BdCell:
 def _codec_of(rows: list[dict], role: str) -> None:
     codecs = sorted({str(r.get("codec")) for r in rows})
     if len(codecs) > 1:
-        raise ValueError(f"{role} rows mix codecs {', '.join(codecs)}; select one with rows_for_codec()")
+        raise InputError(f"{role} rows mix codecs {', '.join(codecs)}; select one with rows_for_codec()")
 
 
 def _default_metrics(rows_anchor, rows_test) -> tuple[str, ...]:
@@ -322,7 +322,8 @@ def bdrate_table(
         A :class:`BdTable`; cells that cannot be computed carry a note instead of a value.
 
     Raises:
-        ValueError: unknown method or kind, or rows that mix several codecs on one side.
+        ValueError: unknown method or kind.
+        InputError: the rows of one side mix several codecs.
     """
     if method not in METHODS:
         raise ValueError(f"unknown interpolation {method!r}; use one of {', '.join(METHODS)}")

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from gvcodec.errors import InputError, OutputError
 from gvcodec.metrics.bdrate import (
     RESULTS_COLUMNS,
     append_result,
@@ -102,7 +103,7 @@ def test_rate_falls_back_to_bits_per_pixel_from_bits():
 
 def test_mixed_codecs_and_bad_options_are_rejected():
     mixed = rows("hm", "s", RATES, psnr_y=PSNR) + rows("x265", "s", RATES, psnr_y=PSNR)
-    with pytest.raises(ValueError, match="mix codecs"):
+    with pytest.raises(InputError, match="mix codecs"):
         bdrate_table(mixed, rows("gv", "s", RATES, psnr_y=PSNR))
     assert len(rows_for_codec(mixed, "x265")) == 4
     with pytest.raises(ValueError, match="interpolation"):
@@ -123,7 +124,7 @@ def test_results_csv_round_trip(tmp_path):
     assert back[0]["bpp"] == first["bpp"] and back[0]["psnr_y"] == first["psnr_y"]
     assert back[0]["qp"] == 22 and back[0]["msssim"] is None and back[0]["vmaf"] is None
     assert back[1]["lpips"] == 0.3 and back[1]["frames"] is None
-    with pytest.raises(ValueError, match="no column for fvd"):
+    with pytest.raises(OutputError, match="no column for fvd"):
         append_result(path, {"sequence": "bus", "codec": "gv", "fvd": 100.0})
 
 
