@@ -14,7 +14,8 @@ Payload layout (all integers little-endian or LEB128 varints, whatever the platf
     var  number of escaped elements      (checked against the decoded escape slots)
     var  length of the main segment in bytes
     ...  main segment: one slot per coded element
-    if escapes:  var length of the bit-length segment, that segment, then the chunk segment
+    if escapes:  var lengths of the bit-length and chunk segments, then the two segments
+    (the payload must end exactly there)
 
 A symbol outside its table's support is coded as the table's escape slot, then its
 distance beyond the support (zigzag by side) as a bit length (uniform over 0..63) and
@@ -140,6 +141,7 @@ class SymbolCoder:
         seg_chunks = self.backend.encode(chunks, np.ones(chunks.shape[0], np.int32), self._raw)
         head = bytearray()
         _put_varint(head, len(seg_bits))
+        _put_varint(head, len(seg_chunks))
         return bytes(head) + seg_bits + seg_chunks
 
     def decode(self, data: bytes, indexes, tables: IntTables) -> np.ndarray:
@@ -199,8 +201,9 @@ class SymbolCoder:
 
     def _decode_escapes(self, data: bytes, lo: np.ndarray, length: np.ndarray) -> np.ndarray:
         seg_len, pos = _get_varint(data, 0)
-        if pos + seg_len > len(data):
-            raise BitstreamError("entropy payload: truncated escape segment")
+        chunk_len, pos = _get_varint(data, pos)
+        if pos + seg_len + chunk_len != len(data):
+            raise BitstreamError("entropy payload: escape segments truncated or followed by garbage")
         nbits = self.backend.decode(data[pos : pos + seg_len], np.zeros(lo.shape[0], np.int32), self._raw)
         if np.any(nbits > _MAX_ESCAPE_BITS):
             raise BitstreamError("entropy payload: escape value too long (corrupted)")
