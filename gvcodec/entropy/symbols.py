@@ -241,19 +241,26 @@ class SymbolCoder:
             raise MismatchError(f"check-decode failed for {what}: {bad} of {want.size} symbols differ")
 
 
-def zero_skipped(symbols, indexes, skip_index: int) -> np.ndarray:
+def zero_skipped(symbols, indexes, skip_index: int):
     """Symbols with the elements that will not be coded set to 0 (what the decoder sees).
 
     Args:
-        symbols: integer array.
-        indexes: table indexes, same shape.
+        symbols: integer numpy array or torch tensor.
+        indexes: table indexes, same shape (numpy or torch).
         skip_index: elements with ``indexes < skip_index`` are skipped.
 
     Returns:
-        A new int32 array.
+        A new int32 array of the same kind as ``symbols`` (torch in, torch out).
     """
-    out = np.array(symbols, dtype=np.int32, copy=True)
-    out[np.asarray(indexes) < skip_index] = 0
+    is_torch = hasattr(symbols, "detach")
+    sym = symbols.detach().cpu().numpy() if is_torch else np.asarray(symbols)
+    idx = indexes.detach().cpu().numpy() if hasattr(indexes, "detach") else np.asarray(indexes)
+    out = sym.astype(np.int32, copy=True)
+    out[idx < skip_index] = 0
+    if is_torch:
+        import torch
+
+        return torch.from_numpy(out)
     return out
 
 
