@@ -62,12 +62,14 @@ class StreamReader:
         head = self.file.read(FILE_HEADER.size)
         if len(head) < FILE_HEADER.size:
             raise BitstreamError(f"bitstream `{path}' is truncated: {len(head)} bytes, no file header")
-        magic, major, minor, _ = FILE_HEADER.unpack(head)
+        magic, major, minor, reserved = FILE_HEADER.unpack(head)
         if magic != MAGIC:
             raise BitstreamError(f"`{path}' is not a gvcodec bitstream (bad magic at byte 0)")
         if major != VERSION[0]:
             raise BitstreamError(f"bitstream `{path}' has format version {major}.{minor}; "
                                  f"this gvcodec reads {VERSION[0]}.x")
+        if reserved:
+            raise BitstreamError(f"bitstream `{path}' is corrupted: reserved file-header bits set at byte 6")
         self.offset = FILE_HEADER.size
         self.index = 0
         self.ended = False

@@ -24,7 +24,7 @@ def check_format(fmt: VideoFormat, name: str) -> None:
         raise InputError(f"raw input `{name}' needs its size: give -wdt/--SourceWidth and -hgt/--SourceHeight")
     sy, sx = fmt.chroma_shift
     if (fmt.width % (1 << sx)) or (fmt.height % (1 << sy)):
-        raise InputError(f"size {fmt.width}x{fmt.height} of `{name}' is odd: 4:{fmt.chroma_format % 1000:03d} "
+        raise InputError(f"size {fmt.width}x{fmt.height} of `{name}' is odd: chroma format {fmt.chroma_format} "
                          f"needs a width divisible by {1 << sx} and a height divisible by {1 << sy}")
 
 

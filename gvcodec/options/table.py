@@ -143,12 +143,12 @@ OPTIONS: tuple[Option, ...] = (
     # -- output and logging -----------------------------------------------------------------------
     O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),
     O("PrintMSSSIM", "", parse_bool, False, "add [MS-SSIM Y U V] to each POC line", (ENC,), section=_O),
-    O("StatsFile", ("--stats",), str, "", "per-frame statistics to FILE (.csv or .json)", BOTH, section=_O),
+    O("StatsFile", ("--stats",), str, "", "per-frame statistics to FILE (.csv or .json)", ALL3, section=_O),
     O("ResultsFile", "", str, "", "append one summary row to this results CSV (for bin/ctc.sh and bdrate)", (ENC,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: input file stem)", (ENC,), section=_O),
     O("SummaryOutFilename", "", str, "", "HM: append `kbps Y U V YUV` of the run to this file", (ENC,), section=_O),
-    O("Progress", "", str, "auto", "progress bar on stderr: auto (only on a terminal), 1, 0", BOTH, choices=("auto", "1", "0"), section=_O),
-    O("Verbosity", "-v", parse_int, 5, "0 quiet .. 6 everything (HM log is printed from 1)", BOTH, range=(0, 6), section=_O),
+    O("Progress", "", str, "auto", "progress bar on stderr: auto (only on a terminal), 1, 0", ALL3, choices=("auto", "1", "0"), section=_O),
+    O("Verbosity", "-v", parse_int, 5, "0 quiet .. 6 everything (HM log is printed from 1)", ALL3, range=(0, 6), section=_O),
     O("WarnUnknowParameter", "-w", parse_bool, False, "unknown keys warn instead of failing (sic, HM spelling)", ALL3, section=_O),
     O("SkipFrames", "-s", parse_int, 0, "decoded frames not written at the start", (DEC,), range=(0, 10**7), section=_O),
     # -- metrics command ---------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""Commands a person runs: help, info, metrics, bdrate, stats files."""
+
+import csv
+import json
+import re
+
+
+def test_help_lists_options_with_defaults(run_cli):
+    for cmd in ("encode", "decode", "metrics"):
+        out = run_cli(cmd, "--help", check_rc=0).stdout
+        assert "(default:" in out and "-c FILE" in out
+    assert "--QP" in run_cli("encode", "--help").stdout and "-wdt" in run_cli("encode", "--help").stdout
+    assert "BitstreamFile" in run_cli("decode", "--help").stdout
+
+
+def test_info_prints_header_and_unit_table(make_yuv, run_cli):
+    path, _ = make_yuv(64, 48, 3)
+    run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-b", "a.gvc", check_rc=0)
+    out = run_cli("info", "a.gvc", check_rc=0).stdout
+    assert "engine           : x264" in out
+    assert len(re.findall(r"PICTURES", out)) == 3 and "END_OF_STREAM verified" in out
+
+
+def test_stats_files_and_results_row(make_yuv, run_cli, tmp_path):
+    path, _ = make_yuv(64, 48, 3)
+    run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-q", 30, "-b", "a.gvc",
+            "--stats", "s.csv", "--ResultsFile=r.csv", "--SequenceName=synth", check_rc=0)
+    rows = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert len(rows) == 3 and rows[0]["type"] == "I" and float(rows[0]["psnr_y"]) > 25
+    assert 0 < float(rows[1]["msssim_y"]) <= 1 and float(rows[0]["psnr_rgb"]) > 20
+    assert sum(int(r["bits"]) for r in rows) == (tmp_path / "a.gvc").stat().st_size * 8
+    res = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert res[0]["sequence"] == "synth" and res[0]["codec"] == "x264" and res[0]["qp"] == "30"
+    run_cli("decode", "-b", "a.gvc", "--StatsFile=d.json", check_rc=0)
+    d = json.load(open(tmp_path / "d.json"))
+    assert [f["md5_ok"] for f in d["frames"]] == [True, True, True]
+
+
+def test_metrics_command_matches_encoder_psnr(make_yuv, run_cli, tmp_path):
+    path, _ = make_yuv(64, 48, 3)
+    enc = run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-q", 30, "-b", "a.gvc",
+                  "-o", "rec.yuv", check_rc=0)
+    met = run_cli("metrics", "-r", path, "-d", "rec.yuv", "-wdt", 64, "-hgt", 48, check_rc=0)
+    y_enc = re.findall(r"\[Y (\d+\.\d+) dB", enc.stdout)
+    y_met = re.findall(r"\[Y (\d+\.\d+) dB", met.stdout)
+    assert y_enc == y_met and len(y_met) == 3
+
+
+def test_bdrate_of_two_codecs(make_yuv, run_cli, tmp_path):
+    path, _ = make_yuv(64, 48, 2)
+    for codec in ("x264", "x265"):
+        for qp in (27, 32, 37, 42):
+            run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, f"--Codec={codec}", "-q", qp, "-b", "a.gvc",
+                    "--ResultsFile=r.csv", check_rc=0)
+    out = run_cli("bdrate", "r.csv", "--anchor", "x264", "--test", "x265", check_rc=0).stdout
+    assert "clip" in out and "psnr_y" in out.lower()

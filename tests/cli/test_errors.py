@@ -1,0 +1,121 @@
+"""Bad input: one clear line on stderr, a non-zero exit, no traceback, nothing half-written."""
+
+import struct
+import zlib
+
+import pytest
+
+
+def _one_clear_line(proc, *fragments):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.fixture
+def clip(make_yuv):
+    return make_yuv(64, 48, 3)[0]
+
+
+@pytest.fixture
+def stream(clip, run_cli, tmp_path):
+    run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-q", 35, "-b", "s.gvc", check_rc=0)
+    return tmp_path / "s.gvc"
+
+
+def test_leftover_bytes(clip, run_cli, tmp_path):
+    with open(clip, "ab") as f:
+        f.write(b"\0" * 100)
+    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "100 bytes left over")
+    assert not (tmp_path / "o.gvc").exists()
+
+
+def test_missing_size(clip, run_cli):
+    _one_clear_line(run_cli("encode", "-i", clip, "-b", "o.gvc"), "-wdt")
+
+
+def test_odd_size(clip, run_cli):
+    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 63, "-hgt", 48, "-b", "o.gvc"), "odd")
+
+
+def test_unknown_key_and_w1(clip, run_cli, tmp_path):
+    _one_clear_line(run_cli("encode", "--Bogus=1", "-i", clip), "Unknown option `Bogus'")
+    cfg = tmp_path / "x.cfg"
+    cfg.write_text("Bogus : 2\n")
+    _one_clear_line(run_cli("encode", "-c", cfg, "-i", clip), "x.cfg:1 error: Unknown option `Bogus'")
+    ok = run_cli("encode", "-w", 1, "-c", cfg, "-i", clip, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-b", "o.gvc")
+    assert ok.returncode == 0 and "warning: Unknown option `Bogus'" in ok.stderr
+
+
+def test_malformed_cfg_line_warns_and_runs(clip, run_cli, tmp_path):
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text("QP 30\nQP : 33\n")
+    proc = run_cli("encode", "-c", cfg, "-i", clip, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-b", "o.gvc")
+    assert proc.returncode == 0 and "m.cfg:1 warning: line formatting error" in proc.stderr
+    assert "QP 33 )" in proc.stdout
+
+
+def test_missing_and_unreadable_input(run_cli, tmp_path):
+    _one_clear_line(run_cli("encode", "-i", "nope.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "does not exist")
+    (tmp_path / "dir.yuv").mkdir()
+    _one_clear_line(run_cli("encode", "-i", "dir.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "not a readable file")
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    _one_clear_line(run_cli("encode", "-i", "bad.mp4", "-b", "o.gvc"), "cannot open input")
+
+
+def test_unwritable_output(clip, run_cli):
+    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "/nonexistent/dir/o.gvc"),
+                    "cannot write bitstream", "does not exist")
+
+
+def test_truncated_stream_names_unit_and_offset(stream, run_cli, tmp_path):
+    data = stream.read_bytes()
+    stream.write_bytes(data[:-30])
+    proc = run_cli("decode", "-b", stream, "-o", "d.yuv")
+    _one_clear_line(proc, "truncated", "unit", "byte")
+    assert not (tmp_path / "d.yuv").exists()
+
+
+def test_corrupted_stream_names_unit_and_offset(stream, run_cli):
+    data = bytearray(stream.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stream.write_bytes(bytes(data))
+    _one_clear_line(run_cli("decode", "-b", stream), "CRC mismatch in unit", "at byte")
+
+
+def test_forged_header_size_is_refused(stream, run_cli):
+    data = bytearray(stream.read_bytes())
+    head, length = 8, struct.unpack_from("<I", data, 9)[0]
+    payload = bytearray(data[head + 5:head + 5 + length])
+    struct.pack_into("<H", payload, 0, 60000)  # width
+    crc = zlib.crc32(bytes(payload), zlib.crc32(bytes(data[head:head + 5])))
+    data[head + 5:head + 5 + length] = payload
+    struct.pack_into("<I", data, head + 5 + length, crc)
+    stream.write_bytes(bytes(data))
+    _one_clear_line(run_cli("decode", "-b", stream), "picture size 60000x48 is beyond")
+
+
+def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
+    from gvcodec.bitstream.reader import StreamReader
+
+    unit = list(StreamReader(str(stream)).units())[1]
+    data = bytearray(stream.read_bytes())
+    start = unit.offset + 5
+    length = unit.size - 9
+    payload = bytearray(data[start:start + length])
+    md5_at = 7 + 4 + 4 * len(unit.pictures[0].refs)  # fixed part, picture info, refs
+    payload[md5_at] ^= 1
+    data[start:start + length] = payload
+    struct.pack_into("<I", data, start + length, zlib.crc32(bytes(payload), zlib.crc32(bytes(data[unit.offset:start]))))
+    stream.write_bytes(bytes(data))
+    proc = run_cli("decode", "-b", stream)
+    assert proc.returncode == 3 and "(***ERROR***)" in proc.stdout and "(OK)" in proc.stdout
+    assert "decoding mismatch" in proc.stderr and "first POC 1" in proc.stderr
+
+
+def test_decode_of_a_non_stream(run_cli, tmp_path):
+    (tmp_path / "x.gvc").write_bytes(b"\x00" * 64)
+    _one_clear_line(run_cli("decode", "-b", "x.gvc"), "not a gvcodec bitstream")

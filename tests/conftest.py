@@ -1,0 +1,94 @@
+"""Shared fixtures: the one way tests find ../shared data, synthetic clips, and the CLI runner.
+
+Real clips come from ../shared (beside the checkout) or from the folder named by the
+GVCODEC_SHARED environment variable; tests that need them skip with a clear reason where
+there are none, so the suite also passes on a bare clone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_root() -> Path:
+    return Path(os.environ.get("GVCODEC_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    root = shared_root()
+    if not (root / "sequences" / "MANIFEST.tsv").is_file():
+        pytest.skip(f"no shared test data at {root} (set GVCODEC_SHARED to the folder holding sequences/)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def sequence(shared):
+    """sequence(name) -> path of a clip in shared/sequences, skipping when it is absent."""
+
+    def get(name: str) -> Path:
+        path = shared / "sequences" / name
+        if not path.is_file():
+            pytest.skip(f"test clip {name} is not in {shared / 'sequences'}")
+        return path
+
+    return get
+
+
+def synthetic_planes(width: int, height: int, frames: int, chroma_format: int = 420, bit_depth: int = 8,
+                     seed: int = 0) -> list[tuple[np.ndarray, ...]]:
+    """Moving gradients plus noise, so codecs have something to code."""
+    from gvcodec.io.frames import VideoFormat
+
+    fmt = VideoFormat(width, height, chroma_format, bit_depth)
+    rng = np.random.default_rng(seed)
+    top = (1 << bit_depth) - 1
+    out = []
+    for t in range(frames):
+        planes = []
+        for h, w in fmt.plane_shapes():
+            yy, xx = np.mgrid[0:h, 0:w]
+            base = (np.sin((xx + 3 * t) / 9.0) + np.cos((yy - 2 * t) / 7.0)) * 0.25 + 0.5
+            noise = rng.normal(0, 0.02, (h, w))
+            planes.append(np.clip((base + noise) * top, 0, top).astype(np.uint16))
+        out.append(tuple(planes))
+    return out
+
+
+@pytest.fixture
+def make_yuv(tmp_path):
+    """make_yuv(width, height, frames, chroma_format=420, bit_depth=8) -> (path, list of plane tuples)."""
+
+    def make(width=64, height=48, frames=3, chroma_format=420, bit_depth=8, name="clip.yuv"):
+        planes = synthetic_planes(width, height, frames, chroma_format, bit_depth)
+        dtype = np.uint8 if bit_depth <= 8 else np.dtype("<u2")
+        path = tmp_path / name
+        with open(path, "wb") as f:
+            for fr in planes:
+                for p in fr:
+                    f.write(p.astype(dtype).tobytes())
+        return path, planes
+
+    return make
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """run_cli(*args) -> CompletedProcess of `python -m gvcodec args` in tmp_path."""
+
+    def run(*args, check_rc=None):
+        proc = subprocess.run([sys.executable, "-m", "gvcodec", *map(str, args)], cwd=tmp_path,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        if check_rc is not None:
+            assert proc.returncode == check_rc, proc.stderr + proc.stdout
+        return proc
+
+    return run
