@@ -35,8 +35,8 @@ Chroma siting and resampling (the one definition every engine and metric uses):
 * 4:0:0 pictures have grey chroma: converting them to RGB gives R = G = B = Y', and converting RGB
   to a 4:0:0 format keeps only Y'.
 
-The core is written in torch (float32, differentiable, any device) so neural engines can train
-through it; tensors are ``[N, C, H, W]`` or ``[C, H, W]`` (channel dimension ``-3``). The numpy /
+The core is written in torch (float32 for integer inputs, otherwise the input's float dtype;
+differentiable; any device) so neural engines can train through it; tensors are ``[N, C, H, W]`` or ``[C, H, W]`` (channel dimension ``-3``). The numpy /
 :class:`~gvcodec.io.frames.Frame` wrappers at the bottom are thin shims over the same functions.
 """
 
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gvcodec.io.frames import CHROMA_FORMATS, Frame, VideoFormat
 
@@ -84,20 +85,6 @@ def _chroma_shift(chroma_format: int) -> tuple[int, int]:
     return VideoFormat(0, 0, chroma_format).chroma_shift
 
 
-def _upsample_axis(c: torch.Tensor, dim: int, out_size: int) -> torch.Tensor:
-    """Double one axis with half-pixel-centred, edge-clamped linear interpolation."""
-    n = c.shape[dim]
-    pos = (torch.arange(out_size, device=c.device, dtype=torch.float32) - 0.5) / 2.0
-    lo = torch.floor(pos)
-    frac = (pos - lo).to(c.dtype)
-    i0 = lo.long().clamp(0, n - 1)
-    i1 = (lo.long() + 1).clamp(0, n - 1)
-    shape = [1] * c.dim()
-    shape[dim] = out_size
-    frac = frac.view(shape)
-    return c.index_select(dim, i0) * (1.0 - frac) + c.index_select(dim, i1) * frac
-
-
 def upsample_chroma(c: torch.Tensor, size: tuple[int, int], shift: tuple[int, int]) -> torch.Tensor:
     """Bring a chroma plane back to the luma grid (bilinear, centre sited, edge clamped).
 
@@ -111,13 +98,19 @@ def upsample_chroma(c: torch.Tensor, size: tuple[int, int], shift: tuple[int, in
         Tensor ``[..., H, W]``.
     """
     sy, sx = shift
-    if sy:
-        c = _upsample_axis(c, c.dim() - 2, size[0])
-    if sx:
-        c = _upsample_axis(c, c.dim() - 1, size[1])
-    if tuple(c.shape[-2:]) != tuple(size):
-        raise ValueError(f"chroma {tuple(c.shape[-2:])} with shift {shift} cannot fill luma {tuple(size)}")
-    return c
+    h, w = c.shape[-2:]
+    extra_h, extra_w = size[0] - (h << sy), size[1] - (w << sx)
+    if not (0 <= extra_h <= sy and 0 <= extra_w <= sx):
+        raise ValueError(f"chroma {(h, w)} with shift {tuple(shift)} cannot fill luma {tuple(size)}")
+    if not (sy or sx):
+        return c
+    x = c.reshape(-1, 1, h, w)
+    # torch's half-pixel bilinear with an exact scale factor of 2 reads chroma position (x - 0.5) / 2
+    # and clamps at the edges, which is the siting defined above (weights 3/4 and 1/4).
+    x = F.interpolate(x, scale_factor=(float(1 << sy), float(1 << sx)), mode="bilinear", align_corners=False)
+    if extra_h or extra_w:  # odd luma size: the last row/column lies past the last chroma centre
+        x = F.pad(x, (0, extra_w, 0, extra_h), mode="replicate")
+    return x.reshape(*c.shape[:-2], *size)
 
 
 def downsample_chroma(c: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
@@ -157,6 +150,42 @@ def _shift_between(luma: torch.Tensor, chroma: torch.Tensor) -> tuple[int, int]:
 # colour conversion (torch core)
 
 
+def _ycbcr_matrix(matrix: str) -> torch.Tensor:
+    """3x3 float64 map from R'G'B' to (Y', Cb, Cr): Cb = (B - Y') / (2 (1 - Kb)), Cr likewise."""
+    kr, kg, kb = _coefficients(matrix)
+    y = torch.tensor([kr, kg, kb], dtype=torch.float64)
+    cb = (torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64) - y) / (2.0 * (1.0 - kb))
+    cr = (torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64) - y) / (2.0 * (1.0 - kr))
+    return torch.stack([y, cb, cr])
+
+
+def _rgb_matrix(matrix: str) -> torch.Tensor:
+    """3x3 float64 map from (Y', Cb, Cr) to R'G'B', written out from the inverse equations."""
+    kr, kg, kb = _coefficients(matrix)
+    return torch.tensor(
+        [
+            [1.0, 0.0, 2.0 * (1.0 - kr)],
+            [1.0, -2.0 * kb * (1.0 - kb) / kg, -2.0 * kr * (1.0 - kr) / kg],
+            [1.0, 2.0 * (1.0 - kb), 0.0],
+        ],
+        dtype=torch.float64,
+    )
+
+
+def _code_scale(bit_depth: int, full_range: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(offsets, scales) of the Y, Cb, Cr code values, float64 vectors of 3."""
+    y_off, y_scale, c_off, c_scale = _range_params(bit_depth, full_range)
+    return (torch.tensor([y_off, c_off, c_off], dtype=torch.float64),
+            torch.tensor([y_scale, c_scale, c_scale], dtype=torch.float64))  # fmt: skip
+
+
+def _apply(m: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``m @ x + bias`` over the channel dimension -3, in x's dtype and device (one pass each)."""
+    m = m.to(x.device, x.dtype)
+    bias = bias.to(x.device, x.dtype).view(3, 1, 1)
+    return torch.einsum("ij,...jhw->...ihw", m, x) + bias
+
+
 def ycbcr_to_rgb(
     y: torch.Tensor,
     u: torch.Tensor | None,
@@ -179,19 +208,18 @@ def ycbcr_to_rgb(
     Returns:
         Float tensor ``[N, 3, H, W]`` or ``[3, H, W]`` (R, G, B), differentiable in the inputs.
     """
-    kr, kg, kb = _coefficients(matrix)
-    y_off, y_scale, c_off, c_scale = _range_params(bit_depth, full_range)
-    y = y.float()
-    yn = (y - y_off) / y_scale
+    _coefficients(matrix)  # reject unknown names even for 4:0:0
+    off, scale = _code_scale(bit_depth, full_range)
+    y = y.float() if not y.is_floating_point() else y
     if u is None or v is None:
+        yn = (y - float(off[0])) / float(scale[0])
         return torch.cat([yn, yn, yn], dim=-3)
     size = tuple(y.shape[-2:])
-    cb = (upsample_chroma(u.float(), size, _shift_between(y, u)) - c_off) / c_scale
-    cr = (upsample_chroma(v.float(), size, _shift_between(y, v)) - c_off) / c_scale
-    r = yn + 2.0 * (1.0 - kr) * cr
-    b = yn + 2.0 * (1.0 - kb) * cb
-    g = (yn - kr * r - kb * b) / kg
-    return torch.cat([r, g, b], dim=-3)
+    u = upsample_chroma(u.to(y.dtype), size, _shift_between(y, u))
+    v = upsample_chroma(v.to(y.dtype), size, _shift_between(y, v))
+    # rgb = M diag(1/scale) (codes - off): fold the range into one affine map
+    m = _rgb_matrix(matrix) / scale
+    return _apply(m, -(m @ off), torch.cat([y, u, v], dim=-3))
 
 
 def rgb_to_ycbcr(
@@ -215,21 +243,16 @@ def rgb_to_ycbcr(
         ``(y, u, v)``, each with a channel dimension of 1; ``u`` and ``v`` are subsampled as
         ``chroma_format`` says, or ``None`` for 4:0:0.
     """
-    if rgb.shape[-3] != 3:
+    if rgb.dim() < 3 or rgb.shape[-3] != 3:
         raise ValueError(f"expected 3 colour channels in dimension -3, got shape {tuple(rgb.shape)}")
-    kr, kg, kb = _coefficients(matrix)
-    y_off, y_scale, c_off, c_scale = _range_params(bit_depth, full_range)
-    rgb = rgb.float()
-    r, g, b = rgb.split(1, dim=-3)
-    yn = kr * r + kg * g + kb * b
-    y = y_off + y_scale * yn
+    shift = _chroma_shift(chroma_format)
+    off, scale = _code_scale(bit_depth, full_range)
+    rgb = rgb.float() if not rgb.is_floating_point() else rgb
+    ycc = _apply(scale[:, None] * _ycbcr_matrix(matrix), off, rgb)
+    y, chroma = ycc.narrow(-3, 0, 1), ycc.narrow(-3, 1, 2)
     if chroma_format == 400:
         return y, None, None
-    shift = _chroma_shift(chroma_format)
-    cb = (b - yn) / (2.0 * (1.0 - kb))
-    cr = (r - yn) / (2.0 * (1.0 - kr))
-    u = downsample_chroma(c_off + c_scale * cb, shift)
-    v = downsample_chroma(c_off + c_scale * cr, shift)
+    u, v = downsample_chroma(chroma, shift).split(1, dim=-3)
     return y, u, v
 
 

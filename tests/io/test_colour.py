@@ -145,6 +145,30 @@ def test_upsampling_is_half_pixel_centred_and_edge_clamped():
     assert col.flatten().tolist() == [0.0, 1.0, 3.0, 4.0]
 
 
+def reference_upsample_axis(c, axis, out_size):
+    """Linear interpolation at chroma position (x - 0.5) / 2 with edge clamping, sample by sample."""
+    c = np.moveaxis(c, axis, 0)
+    n = c.shape[0]
+    out = np.empty((out_size,) + c.shape[1:])
+    for x in range(out_size):
+        pos = (x - 0.5) / 2
+        lo = int(np.floor(pos))
+        frac = pos - lo
+        out[x] = (1 - frac) * c[min(max(lo, 0), n - 1)] + frac * c[min(max(lo + 1, 0), n - 1)]
+    return np.moveaxis(out, 0, axis)
+
+
+@pytest.mark.parametrize("shift,size", [((1, 1), (10, 14)), ((1, 1), (11, 15)), ((0, 1), (7, 9))])
+def test_upsampling_matches_sample_by_sample_reference(shift, size):
+    c = np.random.default_rng(5).random((2, size[0] >> shift[0], size[1] >> shift[1]))
+    want = c
+    if shift[0]:
+        want = reference_upsample_axis(want, 1, size[0])
+    want = reference_upsample_axis(want, 2, size[1])
+    got = upsample_chroma(torch.from_numpy(c), size, shift).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
 def test_downsampling_averages_the_covered_luma_samples():
     c = torch.arange(20, dtype=torch.float32).reshape(4, 5)  # odd width: last column dropped
     got = downsample_chroma(c, (1, 1))
