@@ -140,10 +140,23 @@ class IntConvTranspose2d(_IntLayer):
         self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        acc = F.conv_transpose2d(
-            self._clamp_in(x), self.weight_q, self.bias_q, self.stride, self.padding, self.output_padding, 1, self.dilation
-        )
+        x = self._clamp_in(x)
+        if x.device.type == "cpu":
+            acc = F.conv_transpose2d(
+                x, self.weight_q, self.bias_q, self.stride, self.padding, self.output_padding, 1, self.dilation
+            )
+        else:
+            acc = self._fold_conv_transpose(x)  # no cuDNN algorithm choice on devices
         return self._finish(acc)
+
+    def _fold_conv_transpose(self, x: torch.Tensor) -> torch.Tensor:
+        b, cin, h, w = x.shape
+        _, cout, kh, kw = self.weight_q.shape
+        (sh, sw), (ph, pw), (oh, ow), (dh, dw) = map(_pair, (self.stride, self.padding, self.output_padding, self.dilation))
+        cols = torch.matmul(self.weight_q.view(cin, -1).t(), x.view(b, cin, h * w))
+        size = ((h - 1) * sh - 2 * ph + dh * (kh - 1) + oh + 1, (w - 1) * sw - 2 * pw + dw * (kw - 1) + ow + 1)
+        out = F.fold(cols, size, (kh, kw), (dh, dw), (ph, pw), (sh, sw))
+        return out + self.bias_q.view(1, -1, 1, 1)
 
 
 class IntLeakyReLU(nn.Module):

@@ -51,6 +51,12 @@ class IntTables:
         self.lengths = np.ascontiguousarray(self.lengths, dtype=np.int32)
         validate_tables(self.freqs, self.offsets, self.lengths, self.precision)
 
+    def __getstate__(self) -> dict:
+        # Backend models (constriction objects) are neither picklable nor worth copying.
+        state = dict(self.__dict__)
+        state["cache"] = {}
+        return state
+
     @property
     def num_tables(self) -> int:
         return int(self.lengths.shape[0])

@@ -78,7 +78,10 @@ def test_int_conv_transpose_matches_numpy_int64():
         for j in range(6):
             full[:, :, 2 * i : 2 * i + 4, 2 * j : 2 * j + 4] += np.einsum("nc,cokl->nokl", x[:, :, i, j], w)
     want = _requant_np(full[:, :, 1:-1, 1:-1] + b[None, :, None, None], 8 + 10 - 8, 22)
-    assert np.array_equal(layer(torch.from_numpy(x).double()).numpy().astype(np.int64), want)
+    xt = torch.from_numpy(x).double()
+    assert np.array_equal(layer(xt).numpy().astype(np.int64), want)
+    # The device path (matmul + fold) must give the same integers.
+    assert np.array_equal(layer._finish(layer._fold_conv_transpose(xt)).numpy().astype(np.int64), want)
 
 
 def test_leaky_relu_with_power_of_two_slope_is_a_floor_shift():
