@@ -92,3 +92,9 @@ def run_cli(tmp_path):
         return proc
 
     return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that collected no test fails (exit 1) instead of returning pytest's 'no tests' code 5."""
+    if exitstatus == 5:
+        session.exitstatus = 1
