@@ -11,6 +11,10 @@ side is below 11 * 2^(s-1) gets only the scales that fit (>= 176 -> 5 scales, >=
 >= 44 -> 3, >= 22 -> 2, >= 11 -> 1, the same thresholds as HM). The weights of the scales kept are
 renormalised to sum to 1, which reproduces HM's table (e.g. 2 scales: 0.1356, 0.8644). With one
 scale the result is plain SSIM. Pictures smaller than 11 samples on a side are rejected.
+
+One known difference from HM: pytorch-msssim pads an odd-sized scale before 2x2 averaging, HM drops
+the odd row/column. Against a float64 port of HM's routine, luma MS-SSIM of real 1080p, 480p and
+QCIF pictures with added noise agreed within 5e-5 (HM prints 6 decimals).
 """
 
 from __future__ import annotations
