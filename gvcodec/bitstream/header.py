@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 
 from gvcodec.errors import BitstreamError
+from gvcodec.io.colour import MATRICES
 from gvcodec.io.frames import CHROMA_FORMATS, VideoFormat
-
-MATRICES = ("bt709", "bt601", "bt2020")
 MAX_SIZE = 16384
 MAX_PAD = 256
 

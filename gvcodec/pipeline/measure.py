@@ -12,6 +12,13 @@ def plane_frames(frame: Frame) -> list[Frame]:
             for p in frame.planes]
 
 
+def _plane_msssim(fn, ref: Frame, dec: Frame) -> float:
+    """MS-SSIM of one plane; NaN for planes under 11 samples a side (chroma of tiny pictures)."""
+    if min(ref.fmt.width, ref.fmt.height) < 11:
+        return float("nan")
+    return fn(ref, dec, mode="y")
+
+
 def measure(rec: FrameRecord, ref: Frame, dec: Frame, *, msssim: bool = False, rgb: bool = False,
             matrix: str = "bt709", full_range: bool = False) -> None:
     """Fill `rec` with PSNR (always), per-plane MS-SSIM and RGB PSNR (on request)."""
@@ -21,6 +28,6 @@ def measure(rec: FrameRecord, ref: Frame, dec: Frame, *, msssim: bool = False, r
     if msssim:
         from gvcodec.metrics.msssim import frame_msssim
 
-        rec.msssim = tuple(frame_msssim(r, d, mode="y") for r, d in zip(plane_frames(ref), plane_frames(dec)))
+        rec.msssim = tuple(_plane_msssim(frame_msssim, r, d) for r, d in zip(plane_frames(ref), plane_frames(dec)))
     if rgb and ref.fmt.chroma_format != 400:
         rec.rgb_psnr = rgb_psnr(ref, dec, matrix, full_range)
