@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 from gvcodec.entropy import FactorizedPrior, GaussianConditional, ScaleTable  # noqa: E402
 from gvcodec.entropy.conversion import conversion_rate_cost  # noqa: E402
 from gvcodec.entropy.fixedpoint import QFormat, from_float  # noqa: E402
+from gvcodec.report.results_md import update_section  # noqa: E402
 
-START, END = "<!-- bench:entropy:start -->", "<!-- bench:entropy:end -->"
 SHAPE = (1, 128, 68, 120)  # a 1080p y latent at stride 16: 1,044,480 symbols
 REPEATS = 3
 
@@ -157,17 +157,7 @@ def render(gauss: list[dict], fact: dict, conv: list[dict]) -> str:
 
 
 def write_results(section: str) -> Path:
-    path = ROOT / "docs" / "results.md"
-    text = path.read_text() if path.exists() else "# Results\n"
-    block = f"{START}\n## Entropy coding (bench/entropy.py)\n\n{section}\n{END}"
-    if START in text and END in text:
-        a, b = text.index(START), text.index(END) + len(END)
-        text = text[:a] + block + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
-    return path
+    return update_section(ROOT / "docs" / "results.md", "entropy", "Entropy coding (bench/entropy.py)", section)
 
 
 def main() -> None:

@@ -6,7 +6,8 @@
 #
 # Sequences are file names in $GVCODEC_SHARED/sequences (default ../shared/sequences); the
 # per-sequence cfg cfg/per-sequence/<stem>.cfg supplies size and frame rate. Codec names that are
-# not classical (x264, x265, svtav1) are passed as --Model. Extra gvcodec options go in $CTC_EXTRA.
+# not classical (x264, x265, svtav1) are passed as --Model. Extra gvcodec options go in $CTC_EXTRA;
+# CTC_MD=docs/results.md also writes each BD-rate table (and median speeds) into that file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${GVCODEC_SHARED:-$here/../shared}"
@@ -48,6 +49,6 @@ for codec in $codecs; do
   [ "$codec" = "$anchor" ] && continue
   echo
   echo "BD-rate of $codec against $anchor (PCHIP, rate = bpp):"
-  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
+  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD"} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
 done
 echo "results: $csv" >&2

@@ -13,6 +13,7 @@ def command(
     test: str = typer.Option("", "--test", help="codec name of the test rows (one-CSV form)"),
     metric: Optional[List[str]] = typer.Option(None, "--metric", help="metric column(s) (default: every quality column present)"),
     method: str = typer.Option("pchip", "--method", help="pchip (JVET CTC), akima or cubic"),
+    markdown: str = typer.Option("", "--md", help="also write the table into this markdown file (section per pair)"),
 ) -> None:
     """BD-rate of TEST against ANCHOR from gvcodec results CSVs (rate = bpp)."""
     from gvcodec.errors import OptionError
@@ -37,4 +38,39 @@ def command(
     if not rows_a or not rows_t:
         raise OptionError("no rows for the anchor or the test codec")
     table = bdrate_table(rows_a, rows_t, metrics=metric or None, method=method)
-    typer.echo(format_bdrate_table(table))
+    text = format_bdrate_table(table)
+    typer.echo(text)
+    if markdown:
+        write_markdown(markdown, rows_a, rows_t, text, method)
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def write_markdown(path: str, rows_a: list[dict], rows_t: list[dict], table_text: str, method: str) -> None:
+    """A results.md section: the BD-rate table plus median speeds and their ratio."""
+    import platform
+
+    from gvcodec.report.results_md import update_section
+
+    def num(row, key):
+        try:
+            return float(row.get(key) or "nan") if row.get(key) not in ("", None) else None
+        except ValueError:
+            return None
+
+    a, t = rows_a[0].get("codec", "anchor"), rows_t[0].get("codec", "test")
+    lines = [f"{len(rows_t)} test and {len(rows_a)} anchor runs, BD-rate method {method}, rate = bpp; "
+             f"machine {platform.machine()}, {platform.python_version()}.", "", "```", table_text, "```", "",
+             "| speed (median over runs) | " + a + " | " + t + " | ratio test/anchor |", "|---|---|---|---|"]
+    for key, label in (("enc_fps", "encode frames/s"), ("dec_fps", "decode frames/s")):
+        ma, mt = _median([num(r, key) for r in rows_a]), _median([num(r, key) for r in rows_t])
+        if ma is None or mt is None:
+            continue
+        lines.append(f"| {label} | {ma:.2f} | {mt:.2f} | {mt / ma:.2f} |")
+    update_section(path, f"ctc:{t}-vs-{a}", f"{t} against {a} (bin/ctc.sh)", "\n".join(lines))
