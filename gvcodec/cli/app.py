@@ -7,6 +7,7 @@ HM options reach the commands as a raw argument list (Typer would lose their ord
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -31,10 +32,25 @@ def _register() -> None:
 _register()
 
 
+class Terminated(GvcodecError):
+    """SIGTERM: unwinds like an error, so temporary outputs are discarded."""
+
+    exit_code = 143
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated("terminated; no partial output was left at the target paths")
+
+
 def main() -> None:
     """Entry point: run the app; expected failures print one line on stderr and set the exit code."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        if rc == 130:  # Typer turns KeyboardInterrupt into a returned 130 when not standalone
+            sys.stderr.write("gvcodec: interrupted; no partial output was left at the target paths\n")
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except GvcodecError as exc:
         for line in str(exc).splitlines() or ["error"]:
             sys.stderr.write(f"gvcodec: {line}\n")

@@ -119,3 +119,41 @@ def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
 def test_decode_of_a_non_stream(run_cli, tmp_path):
     (tmp_path / "x.gvc").write_bytes(b"\x00" * 64)
     _one_clear_line(run_cli("decode", "-b", "x.gvc"), "not a gvcodec bitstream")
+
+
+def test_interrupted_encode_leaves_no_partial_output(tmp_path):
+    _interrupt(tmp_path, "SIGINT", 130)
+
+
+def _interrupt(tmp_path, sig, rc):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    repo = Path(__file__).resolve().parents[2]
+    clip = tmp_path / "long.yuv"
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, 640 * 480 * 3 // 2, dtype=np.uint8).tobytes()
+    clip.write_bytes(frame * 300)
+    proc = subprocess.Popen([sys.executable, "-m", "gvcodec", "encode", "-i", str(clip), "-wdt", "640", "-hgt", "480",
+                             "--Codec=x265", "--Preset=slow", "-b", "out.gvc", "-o", "rec.yuv"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(repo)})
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == rc, err
+    assert "Traceback" not in err and "no partial output" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yuv"]
+
+
+def test_terminated_encode_leaves_no_partial_output(tmp_path):
+    _interrupt(tmp_path, "SIGTERM", 143)
