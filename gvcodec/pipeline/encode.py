@@ -80,7 +80,6 @@ def run_encode(opts, console: Console) -> dict:
             now = time.process_time()
             n_pics = sum(len(u.pictures) for u in units) or 1
             per_pic = (now - cpu_mark) / n_pics
-            cpu_mark = now
             for u in units:
                 recons = [crop_frame(r, fmt.width, fmt.height) for r in u.recon]
                 for info, recon in zip(u.pictures, recons):
@@ -102,6 +101,7 @@ def run_encode(opts, console: Console) -> dict:
                     records.append(rec)
                 elapsed = time.perf_counter() - wall_start
                 console.advance(len(u.pictures), len(records) / elapsed if elapsed > 0 else 0.0)
+            cpu_mark = time.process_time()  # ET covers the engine, not the measurements above
 
         for frame in source.frames():
             frame = convert_bit_depth(frame, internal)

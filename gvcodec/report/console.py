@@ -25,11 +25,9 @@ class Console:
 
     def line(self, text: str = "") -> None:
         if self.verbosity >= 1:
-            if self._progress is not None:
-                self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
-            else:
-                sys.stdout.write(text + "\n")
-                sys.stdout.flush()
+            # rich's live display redirects sys.stdout above the bar, so the log stays on stdout
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
 
     def warn(self, text: str) -> None:
         sys.stderr.write(text + "\n")
