@@ -1,0 +1,156 @@
+"""Size configuration of the video DiT (the `dit:` section of a model YAML file; no torch import).
+
+The paper size is Wan2.1-T2V-1.3B plus the VACE-1.3B adapter, so the public checkpoints load by
+key; tiny and small differ only in numbers. A config with an empty `vace_layers` is the plain
+text-to-video DiT (the Wan2.1-T2V layout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gvcodec.errors import ModelError
+
+MODEL_CFG_DIR = Path(__file__).resolve().parents[2] / "cfg" / "models"
+
+
+@dataclass(frozen=True)
+class DitConfig:
+    """Size of the video DiT in the Wan2.1 block layout, with an optional VACE-style adapter.
+
+    Attributes:
+        dim: hidden width of the token stream.
+        ffn_dim: hidden width of the feed-forward layers.
+        freq_dim: width of the sinusoidal timestep embedding.
+        num_heads: attention heads; the head dim dim // num_heads must be even (RoPE pairs).
+        num_layers: DiT blocks.
+        in_dim: latent channels in.
+        out_dim: latent channels out (the velocity).
+        patch_size: (t, h, w) patch of the Conv3d patch embedding.
+        text_len: tokens of the cross-attention context the model is used with.
+        text_dim: channels of the cross-attention context (before `text_embedding`).
+        qk_norm: RMS-normalise queries and keys over the full dim.
+        cross_attn_norm: affine LayerNorm (`norm3`) before cross-attention; identity otherwise.
+        eps: epsilon of every norm.
+        vace_layers: DiT layers served by an adapter block, strictly increasing; empty = no adapter.
+        vace_in_dim: channels of the adapter's conditioning input.
+    """
+
+    dim: int = 1536
+    ffn_dim: int = 8960
+    freq_dim: int = 256
+    num_heads: int = 12
+    num_layers: int = 30
+    in_dim: int = 16
+    out_dim: int = 16
+    patch_size: tuple[int, int, int] = (1, 2, 2)
+    text_len: int = 512
+    text_dim: int = 4096
+    qk_norm: bool = True
+    cross_attn_norm: bool = True
+    eps: float = 1e-6
+    vace_layers: tuple[int, ...] = tuple(range(0, 30, 2))
+    vace_in_dim: int = 96
+
+    def __post_init__(self) -> None:
+        positive = ("dim", "ffn_dim", "freq_dim", "num_heads", "num_layers", "in_dim", "out_dim",
+                    "text_len", "text_dim", "vace_in_dim")
+        bad = [name for name in positive if int(getattr(self, name)) < 1]
+        if bad:
+            raise ModelError(f"dit config: {', '.join(bad)} must be positive: {self}")
+        if self.dim % self.num_heads or (self.dim // self.num_heads) % 2:
+            raise ModelError(f"dit config: dim {self.dim} must split into {self.num_heads} heads of even size "
+                             "(RoPE rotates channel pairs)")
+        if self.head_dim < 6:
+            raise ModelError(f"dit config: head dim {self.head_dim} is too small for the (t, h, w) RoPE split")
+        if self.freq_dim % 2:
+            raise ModelError(f"dit config: freq_dim {self.freq_dim} must be even (cos and sin halves)")
+        if len(self.patch_size) != 3 or any(p < 1 for p in self.patch_size):
+            raise ModelError(f"dit config: patch_size must be three positive ints, got {self.patch_size}")
+        layers = list(self.vace_layers)
+        if layers != sorted(set(layers)) or any(not 0 <= i < self.num_layers for i in layers):
+            raise ModelError(f"dit config: vace_layers {layers} must be strictly increasing layer indexes "
+                             f"in [0, {self.num_layers})")
+        if not self.eps > 0:
+            raise ModelError(f"dit config: eps must be positive, got {self.eps}")
+
+    @property
+    def head_dim(self) -> int:
+        """Channels per attention head (128 for the paper size)."""
+        return self.dim // self.num_heads
+
+    @property
+    def has_vace(self) -> bool:
+        """Whether the config has the conditioning adapter."""
+        return len(self.vace_layers) > 0
+
+    @property
+    def patch_volume(self) -> int:
+        """Latent samples per token (prod(patch_size))."""
+        pt, ph, pw = self.patch_size
+        return pt * ph * pw
+
+    def without_vace(self) -> DitConfig:
+        """The same DiT without the adapter (the Wan2.1-T2V layout for the paper size)."""
+        return replace(self, vace_layers=())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "dit config") -> DitConfig:
+        """Build a config from a mapping (the `dit` section of a model YAML file).
+
+        Args:
+            data: keys named like the dataclass fields; lists become tuples.
+            source: where the mapping came from, for error messages.
+
+        Returns:
+            The validated config.
+        """
+        if not isinstance(data, dict):
+            raise ModelError(f"{source}: the `dit` section must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelError(f"{source}: unknown dit key `{unknown[0]}` (known: {', '.join(sorted(known))})")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        if values.get("vace_layers") is None and "vace_layers" in values:
+            values["vace_layers"] = ()
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ModelError(f"{source}: {exc}") from None
+
+
+def _find_dit_yaml(name_or_path: str | Path) -> Path:
+    """Locate a model YAML by path, by name in cfg/models, or by name in cfg/models/dit."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    for folder in (MODEL_CFG_DIR, MODEL_CFG_DIR / "dit"):
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted(p.stem for p in MODEL_CFG_DIR.glob("*.yaml")) if MODEL_CFG_DIR.is_dir() else []
+    raise ModelError(f"no model config `{name_or_path}` (known: {', '.join(known) or 'none'})")
+
+
+def load_dit_config(name_or_path: str | Path) -> DitConfig:
+    """Load the `dit` section of a model YAML file.
+
+    Args:
+        name_or_path: a path, or a name in cfg/models ("gnvc-vd-tiny", "gnvc-vd-small", "gnvc-vd-paper").
+
+    Returns:
+        The DiT config.
+    """
+    path = _find_dit_yaml(name_or_path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ModelError(f"cannot read model config {path}: {exc}") from None
+    if not isinstance(doc, dict) or "dit" not in doc:
+        raise ModelError(f"model config {path} has no `dit` section")
+    return DitConfig.from_dict(doc["dit"], source=str(path))
