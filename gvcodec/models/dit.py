@@ -102,7 +102,7 @@ class VideoDiT(nn.Module):
         Args:
             x: latents [N, in_dim, T, H, W]; T, H, W divisible by the patch.
             t: timesteps in model units (1000 * flow time), a scalar or [N].
-            context: cross-attention context [N or 1, Lc, text_dim].
+            context: cross-attention context [N or 1, Lc, text_dim] (see `pad_context`).
             vace_context: adapter input [N, vace_in_dim, T, H, W]; None skips the adapter.
             context_scale: weight of the adapter hints.
 
@@ -122,7 +122,8 @@ class VideoDiT(nn.Module):
         hints: list[Tensor] = []
         if cfg.has_vace and vace_context is not None:
             if vace_context.shape[2:] != x.shape[2:]:
-                raise ModelError(f"adapter input {tuple(vace_context.shape)} and latents {tuple(x.shape)} differ in size")
+                raise ModelError(f"adapter input {tuple(vace_context.shape)} and latents {tuple(x.shape)} "
+                                 "differ in size")
             c, _ = self._patchify(self.vace_patch_embedding, vace_context)
             hints = vace_hints(self.vace_blocks, c, tokens, e0, ctx, rope, self.attention_chunk)
         slot = hint_schedule(cfg.vace_layers) if hints else {}
@@ -180,3 +181,22 @@ def fixed_context(cfg: DitConfig, seed: int, batch: int = 1) -> Tensor:
     """
     gen = torch.Generator(device="cpu").manual_seed(seed)
     return torch.randn(batch, cfg.text_len, cfg.text_dim, generator=gen, dtype=torch.float32)
+
+
+def pad_context(context: Tensor, text_len: int) -> Tensor:
+    """Zero-pad (or reject) a context to `text_len` tokens, as Wan pads umT5 outputs.
+
+    Wan attends to all text_len context tokens, padding included (the padded rows become
+    text_embedding(0), not nothing), so a shorter embedding must be padded to match public weights.
+
+    Args:
+        context: [N, L, text_dim] with L <= text_len.
+        text_len: target length.
+
+    Returns:
+        [N, text_len, text_dim].
+    """
+    extra = text_len - context.shape[1]
+    if extra < 0:
+        raise ModelError(f"context has {context.shape[1]} tokens, more than text_len {text_len}")
+    return torch.nn.functional.pad(context, (0, 0, 0, extra)) if extra else context

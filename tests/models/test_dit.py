@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gvcodec.errors import ModelError
-from gvcodec.models.dit import VideoDiT, build_dit, count_parameters, fixed_context
+from gvcodec.models.dit import VideoDiT, build_dit, count_parameters, fixed_context, pad_context
 from gvcodec.models.dit_config import DitConfig, load_dit_config
 from gvcodec.models.dit_layers import attention, sinusoidal_embedding
 from gvcodec.models.rope import apply_rope, rope_angles, rope_split
@@ -182,6 +182,10 @@ def test_fixed_context_is_deterministic():
     a, b = fixed_context(cfg, 7), fixed_context(cfg, 7)
     assert a.shape == (1, cfg.text_len, cfg.text_dim) and torch.equal(a, b)
     assert not torch.equal(a, fixed_context(cfg, 8))
+    padded = pad_context(a[:, :2], cfg.text_len)
+    assert padded.shape == a.shape and torch.equal(padded[:, :2], a[:, :2]) and not padded[:, 2:].any()
+    with pytest.raises(ModelError, match="text_len"):
+        pad_context(a, cfg.text_len - 1)
 
 
 def test_gradient_checkpointing_gives_same_gradients():
