@@ -73,8 +73,9 @@ class CausalConv3d(nn.Conv3d):
                 past = x.new_zeros(*x.shape[:2], self.history, *x.shape[3:])
             x = torch.cat([past, x], dim=2)
             if state is not None:
-                # The window for the next chunk: the last `history` frames seen so far.
-                state.put(self, x[:, :, -self.history:])
+                # The window for the next chunk: the last `history` frames seen so far (a copy, so
+                # the cache does not pin the whole padded chunk in memory).
+                state.put(self, x[:, :, -self.history:].clone())
         if any(self.space_pad):
             x = F.pad(x, self.space_pad)
         return super().forward(x)

@@ -149,19 +149,21 @@ class Vae3d(nn.Module):
         Returns:
             An iterator of normalised latents, 1 + a then b latent frames per chunk.
         """
-        state, first = StreamState(), True
+        state, first_shape = StreamState(), None
         stride = self.cfg.temporal_stride
         for chunk in chunks:
-            t = chunk.shape[2] if chunk.dim() == 5 else 0
-            if first:
+            if first_shape is None:
                 self.check_video(chunk)
-            elif t == 0 or t % stride:
-                raise ValueError(f"chunks after the first must have a positive multiple of {stride} frames, got {t}")
-            first = False
+                first_shape = chunk.shape
+            elif chunk.dim() != 5 or chunk.shape[:2] != first_shape[:2] or chunk.shape[3:] != first_shape[3:]:
+                raise ValueError(f"chunk of shape {list(chunk.shape)} does not continue a clip of shape {list(first_shape)}")
+            elif chunk.shape[2] == 0 or chunk.shape[2] % stride:
+                raise ValueError(f"chunks after the first must have a positive multiple of {stride} frames, "
+                                 f"got {chunk.shape[2]}")
             mu = self.conv1(self.encoder(chunk, state))[:, : self.cfg.z_dim]
             mean, std = self._latent_stats(mu)
             yield (mu - mean) / std
-        if first:
+        if first_shape is None:
             raise ValueError("no frames to encode")
 
     def encode(self, video: torch.Tensor) -> torch.Tensor:

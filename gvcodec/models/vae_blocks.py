@@ -143,7 +143,7 @@ class Resample(nn.Module):
         if windows:
             parts.append(self.time_conv(x[:, :, :2 * windows + 1]))
         # Frames from the next window start on are still needed.
-        state.put(self, x[:, :, 2 * windows:])
+        state.put(self, x[:, :, 2 * windows:].clone())
         if not parts:
             return x[:, :, :0]
         return torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]

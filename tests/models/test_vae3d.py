@@ -184,3 +184,21 @@ def test_normalisation_is_applied_on_encode_and_inverted_on_decode(tiny):
     m, s = torch.tensor(mean).view(1, 16, 1, 1, 1), torch.tensor(std).view(1, 16, 1, 1, 1)
     torch.testing.assert_close(z_shifted, (z - m) / s, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(shifted.decode(z_shifted), tiny.decode(z), atol=1e-5, rtol=1e-4)
+
+
+def test_chunks_must_continue_the_clip(tiny):
+    video = clip(5)
+    with pytest.raises(ValueError, match="does not continue a clip"):
+        list(tiny.encode_chunks([video[:, :, :1], clip(4, size=16)]))
+    with pytest.raises(ValueError, match="no frames to encode"):
+        list(tiny.encode_chunks([]))
+
+
+def test_gradients_flow_through_streamed_encode_and_decode():
+    torch.manual_seed(0)
+    model = Vae3d(Vae3dConfig(dim=4, z_dim=4, dim_mult=(1, 2), num_res_blocks=1, temporal_downsample=(True,)))
+    video = clip(5, size=4)
+    loss = model.decode(model.encode(video), clamp=False).square().mean()
+    loss.backward()
+    assert model.encoder.conv1.weight.grad.abs().sum() > 0
+    assert model.decoder.head[2].weight.grad.abs().sum() > 0
