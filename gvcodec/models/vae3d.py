@@ -156,7 +156,8 @@ class Vae3d(nn.Module):
                 self.check_video(chunk)
                 first_shape = chunk.shape
             elif chunk.dim() != 5 or chunk.shape[:2] != first_shape[:2] or chunk.shape[3:] != first_shape[3:]:
-                raise ValueError(f"chunk of shape {list(chunk.shape)} does not continue a clip of shape {list(first_shape)}")
+                raise ValueError(f"chunk of shape {list(chunk.shape)} does not continue a clip of shape "
+                                 f"{list(first_shape)}")
             elif chunk.shape[2] == 0 or chunk.shape[2] % stride:
                 raise ValueError(f"chunks after the first must have a positive multiple of {stride} frames, "
                                  f"got {chunk.shape[2]}")
