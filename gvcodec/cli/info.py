@@ -53,10 +53,12 @@ def command(
     from gvcodec.errors import OptionError
 
     if model:
-        from gvcodec.engines import registry
+        from gvcodec.models.configs import resolve_model_cfg
+        from gvcodec.models.summary import format_table, gnvc_vd_table
 
-        registry.resolve("", model)  # raises a clear error for unknown names
-        raise OptionError(f"model `{model}' has no parameter table yet")
+        resolve_model_cfg(model)  # a clear error for unknown names
+        typer.echo(format_table(model, gnvc_vd_table(model)))
+        return
     if not file:
         raise OptionError("give a bitstream file or --model NAME")
     typer.echo(describe_stream(file))

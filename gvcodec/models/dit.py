@@ -150,21 +150,6 @@ def build_dit(cfg: DitConfig, device: torch.device | str | None = None, dtype: t
     return model.to(dtype) if dtype is not None else model
 
 
-def count_parameters(model: nn.Module) -> dict[str, int]:
-    """Parameters per top-level component (patch_embedding, text_embedding, time_embedding,
-    time_projection, blocks, head, vace_blocks, vace_patch_embedding), plus "total".
-
-    Args:
-        model: a VideoDiT (also on the meta device).
-
-    Returns:
-        {component: count, ..., "total": sum}, in registration order.
-    """
-    counts = {name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()}
-    counts["total"] = sum(p.numel() for p in model.parameters())
-    return counts
-
-
 def fixed_context(cfg: DitConfig, seed: int, batch: int = 1) -> Tensor:
     """A deterministic stand-in for the text context, for configs trained by us.
 

@@ -54,3 +54,11 @@ def test_bdrate_of_two_codecs(make_yuv, run_cli, tmp_path):
                     "--ResultsFile=r.csv", check_rc=0)
     out = run_cli("bdrate", "r.csv", "--anchor", "x264", "--test", "x265", check_rc=0).stdout
     assert "clip" in out and "psnr_y" in out.lower()
+
+
+def test_info_model_prints_the_per_module_table(run_cli):
+    out = run_cli("info", "--model", "gnvc-vd-paper", check_rc=0).stdout
+    assert re.search(r"3D VAE\s+\(all\)\s+126,892,531", out)
+    assert re.search(r"VideoDiT \(with adapter\)\s+\(all\)\s+2,153,972,032", out)
+    bad = run_cli("info", "--model", "no-such-model")
+    assert bad.returncode == 1 and "no model config" in bad.stderr and "Traceback" not in bad.stderr

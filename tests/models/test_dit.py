@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from gvcodec.errors import ModelError
-from gvcodec.models.dit import VideoDiT, build_dit, count_parameters, fixed_context, pad_context
+from gvcodec.models.dit import VideoDiT, build_dit, fixed_context, pad_context
+from gvcodec.models.summary import count_parameters
 from gvcodec.models.dit_config import DitConfig, load_dit_config
 from gvcodec.models.dit_layers import attention, sinusoidal_embedding
 from gvcodec.models.rope import apply_rope, rope_angles, rope_split
