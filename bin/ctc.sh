@@ -9,6 +9,7 @@
 # not classical (x264, x265, svtav1) are passed as --Model. Extra gvcodec options go in $CTC_EXTRA;
 # CTC_MD=docs/results.md also writes each BD-rate table (and median speeds) into that file.
 set -euo pipefail
+cmdline="bin/ctc.sh $*"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${GVCODEC_SHARED:-$here/../shared}"
 seqs="" qps="22 27 32 37" codecs="x264 x265" anchor="" frames=33 out="$here/out/ctc"
@@ -49,6 +50,6 @@ for codec in $codecs; do
   [ "$codec" = "$anchor" ] && continue
   echo
   echo "BD-rate of $codec against $anchor (PCHIP, rate = bpp):"
-  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD"} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
+  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (low-delay P, constant QP, cfg/lowdelay.cfg)."} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
 done
 echo "results: $csv" >&2

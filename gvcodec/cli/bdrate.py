@@ -14,6 +14,7 @@ def command(
     metric: Optional[List[str]] = typer.Option(None, "--metric", help="metric column(s) (default: every quality column present)"),
     method: str = typer.Option("pchip", "--method", help="pchip (JVET CTC), akima or cubic"),
     markdown: str = typer.Option("", "--md", help="also write the table into this markdown file (section per pair)"),
+    note: str = typer.Option("", "--note", help="a line for the markdown section (e.g. the command that made the CSV)"),
 ) -> None:
     """BD-rate of TEST against ANCHOR from gvcodec results CSVs (rate = bpp)."""
     from gvcodec.errors import OptionError
@@ -41,7 +42,7 @@ def command(
     text = format_bdrate_table(table)
     typer.echo(text)
     if markdown:
-        write_markdown(markdown, rows_a, rows_t, text, method)
+        write_markdown(markdown, rows_a, rows_t, text, method, note)
 
 
 def _median(values: list[float]) -> float | None:
@@ -52,7 +53,8 @@ def _median(values: list[float]) -> float | None:
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def write_markdown(path: str, rows_a: list[dict], rows_t: list[dict], table_text: str, method: str) -> None:
+def write_markdown(path: str, rows_a: list[dict], rows_t: list[dict], table_text: str, method: str,
+                   note: str = "") -> None:
     """A results.md section: the BD-rate table plus median speeds and their ratio."""
     import platform
 
@@ -65,7 +67,8 @@ def write_markdown(path: str, rows_a: list[dict], rows_t: list[dict], table_text
             return None
 
     a, t = rows_a[0].get("codec", "anchor"), rows_t[0].get("codec", "test")
-    lines = [f"{len(rows_t)} test and {len(rows_a)} anchor runs, BD-rate method {method}, rate = bpp; "
+    lines = [note, ""] if note else []
+    lines += [f"{len(rows_t)} test and {len(rows_a)} anchor runs, BD-rate method {method}, rate = bpp; "
              f"machine {platform.machine()}, {platform.python_version()}.", "", "```", table_text, "```", "",
              "| speed (median over runs) | " + a + " | " + t + " | ratio test/anchor |", "|---|---|---|---|"]
     for key, label in (("enc_fps", "encode frames/s"), ("dec_fps", "decode frames/s")):
