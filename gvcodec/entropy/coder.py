@@ -137,7 +137,7 @@ class ConstrictionAnsBackend:
             if data:
                 raise BitstreamError("entropy payload: data present but no symbols expected")
             return np.zeros(0, dtype=np.int32)
-        if len(data) % 4 or not data:
+        if len(data) % 4:  # empty is valid: slot-0-only input leaves the ANS state untouched
             raise BitstreamError(f"entropy payload: {len(data)} bytes is not a whole number of words")
         words = np.frombuffer(data, dtype="<u4").astype(np.uint32)
         try:

@@ -15,35 +15,17 @@ decoder does.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from gvcodec.entropy.bottleneck import GaussianConditional
-from gvcodec.entropy.coder import ConstrictionAnsBackend
 from gvcodec.entropy.symbols import _get_varint, _put_varint
 from gvcodec.errors import BitstreamError
 
 
-class EmptySafeAnsBackend(ConstrictionAnsBackend):
-    """The constriction ANS backend, also decoding the empty stream that slot-0-only input makes.
-
-    ANS coding only slot 0 (cumulative frequency 0) from the empty state leaves the state at 0,
-    so `encode` returns no words - e.g. the bit-length segment of escapes that lie just one
-    step outside their table (bit length 0). `ConstrictionAnsBackend.decode` refuses empty data
-    for n > 0; decoding the empty stream gives slot 0 for every element and ends empty, which is
-    what this returns. The bytes written are unchanged.
-    """
-
-    def decode(self, data: bytes, indexes: np.ndarray, tables) -> np.ndarray:
-        if not data and indexes.shape[0]:
-            return np.zeros(indexes.shape[0], dtype=np.int32)
-        return super().decode(data, indexes, tables)
-
-
 def gaussian_conditional(scale_table, frac: int) -> GaussianConditional:
-    """The Gaussian conditional of the latent codecs (Q(frac) scale indexes, empty-safe backend)."""
-    return GaussianConditional(scale_table, index_frac_bits=frac, backend=EmptySafeAnsBackend())
+    """The Gaussian conditional of the latent codecs (Q(frac) scale indexes)."""
+    return GaussianConditional(scale_table, index_frac_bits=frac)
 
 
 class StepCoder:

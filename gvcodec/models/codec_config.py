@@ -10,7 +10,7 @@ No torch import here, so reading a config stays cheap.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,17 +131,9 @@ class LatentCodecConfig:
         Returns:
             The validated config.
         """
-        if not isinstance(data, dict):
-            raise ModelError(f"{source}: the `codec` section must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ModelError(f"{source}: unknown codec key `{unknown[0]}` (known: {', '.join(sorted(known))})")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ModelError(f"{source}: {exc}") from None
+        from gvcodec.models.configs import config_from_section
+
+        return config_from_section(cls, data, "codec", source)
 
 
 def load_codec_config(name_or_path: str | Path) -> LatentCodecConfig:

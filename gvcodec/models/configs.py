@@ -95,17 +95,36 @@ class Vae3dConfig:
         Returns:
             The validated config.
         """
-        if not isinstance(data, dict):
-            raise ModelError(f"{source}: the `vae` section must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ModelError(f"{source}: unknown vae key `{unknown[0]}` (known: {', '.join(sorted(known))})")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ModelError(f"{source}: {exc}") from None
+        return config_from_section(cls, data, "vae", source)
+
+
+def config_from_section(cls, data: Any, section: str, source: str, nullable: tuple[str, ...] = ()):
+    """Build the frozen dataclass `cls` from one YAML section, with one-line errors.
+
+    Args:
+        cls: a config dataclass whose fields name the section's keys.
+        data: the section's mapping; lists become tuples.
+        section: the section's name (vae, codec, dit), for messages.
+        source: where the mapping came from, for messages.
+        nullable: tuple fields for which YAML null means empty.
+
+    Returns:
+        The validated config (its __post_init__ raises ModelError on bad values).
+    """
+    if not isinstance(data, dict):
+        raise ModelError(f"{source}: the `{section}` section must be a mapping, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ModelError(f"{source}: unknown {section} key `{unknown[0]}` (known: {', '.join(sorted(known))})")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    for name in nullable:
+        if name in values and values[name] is None:
+            values[name] = ()
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ModelError(f"{source}: {exc}") from None
 
 
 def resolve_model_cfg(name_or_path: str | Path) -> Path:

@@ -7,7 +7,7 @@ text-to-video DiT (the Wan2.1-T2V layout).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,19 +109,9 @@ class DitConfig:
         Returns:
             The validated config.
         """
-        if not isinstance(data, dict):
-            raise ModelError(f"{source}: the `dit` section must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ModelError(f"{source}: unknown dit key `{unknown[0]}` (known: {', '.join(sorted(known))})")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        if values.get("vace_layers") is None and "vace_layers" in values:
-            values["vace_layers"] = ()
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ModelError(f"{source}: {exc}") from None
+        from gvcodec.models.configs import config_from_section
+
+        return config_from_section(cls, data, "dit", source, nullable=("vace_layers",))
 
 
 def _find_dit_yaml(name_or_path: str | Path) -> Path:

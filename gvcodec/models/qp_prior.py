@@ -16,7 +16,6 @@ from torch import nn
 
 from gvcodec.entropy.bottleneck import _IntTableModule, _np
 from gvcodec.entropy.distributions import LIKELIHOOD_BOUND, quantize
-from gvcodec.models.codec_coding import EmptySafeAnsBackend
 from gvcodec.entropy.tables import DEFAULT_PRECISION, DEFAULT_TAIL_MASS, IntTables, quantize_pmf, stack_tables
 
 
@@ -32,7 +31,7 @@ class QpFactorizedPrior(_IntTableModule):
 
     def __init__(self, qp_rows: int, channels: int, max_support: int = 127,
                  precision: int = DEFAULT_PRECISION, tail_mass: float = DEFAULT_TAIL_MASS) -> None:
-        super().__init__(precision, EmptySafeAnsBackend())
+        super().__init__(precision, None)
         self.qp_rows, self.channels = qp_rows, channels
         self.max_support, self.tail_mass = max_support, tail_mass
         # DCVC initialises these near zero: softplus(0) ~ 0.69 per layer gives a broad CDF.

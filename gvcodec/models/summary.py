@@ -56,9 +56,10 @@ def gnvc_vd_table(name: str) -> list[tuple[str, str, int]]:
         except ModelError:
             pass  # the latent codec section is not written yet: the table shows what exists
         else:
-            from gvcodec.models.codec_config import build_latent_codec, load_codec_config
+            from gvcodec.models.codec_config import load_codec_config
+            from gvcodec.models.latent_codec import LatentCodec
 
-            modules.append(("latent codec", build_latent_codec(load_codec_config(name))))
+            modules.append(("latent codec", LatentCodec(load_codec_config(name))))
         modules.append(("VideoDiT (with adapter)", build_dit(load_dit_config(name), device="meta")))
     total = 0
     for module, model in modules:

@@ -137,3 +137,17 @@ def test_non_integer_inputs_are_refused(factorized):
         factorized.compress(torch.full((1, 6, 2, 2), 0.5))
     with pytest.raises(BitstreamError):
         factorized.decompress(b"\x01", (1, 6, 2, 2))
+
+
+def test_slot_zero_only_input_gives_an_empty_payload_that_decodes():
+    """ANS coding only slot 0 from the initial state writes no word; that empty stream is valid."""
+    from gvcodec.entropy.coder import ConstrictionAnsBackend
+    from gvcodec.entropy.tables import IntTables
+
+    tables = IntTables(np.array([[1 << 15, (1 << 15) - 1, 1]]), np.array([0]), np.array([2]), precision=16)
+    backend = ConstrictionAnsBackend()
+    slots = np.zeros(5, dtype=np.int32)
+    idx = np.zeros(5, dtype=np.int32)
+    data = backend.encode(slots, idx, tables)
+    assert data == b""
+    assert np.array_equal(backend.decode(data, idx, tables), slots)

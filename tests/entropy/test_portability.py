@@ -1,6 +1,5 @@
 """The same stream decodes bit-exactly whatever the threads, float noise in synthesis or batch size."""
 
-import pytest
 import torch
 
 
