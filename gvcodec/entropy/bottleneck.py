@@ -21,7 +21,7 @@ from gvcodec.entropy.tables import (
     DEFAULT_TAIL_MASS,
     IntTables,
     ScaleTable,
-    quantize_pmf,
+    trimmed_table_row,
     stack_tables,
 )
 
@@ -225,15 +225,8 @@ class FactorizedPrior(_IntTableModule):
         masses = self.density.bin_masses(-m, m).numpy()
         rows, offsets = [], []
         for c in range(self.channels):
-            pmf = masses[c, :-1]
-            cdf = np.cumsum(pmf)
-            lo = int(np.searchsorted(cdf, self.tail_mass / 2, side="right"))
-            hi = int(np.searchsorted(cdf, cdf[-1] - self.tail_mass / 2, side="left"))
-            hi = max(hi, lo + 1)  # at least two regular symbols
-            hi = min(hi, pmf.shape[0] - 1)
-            lo = min(lo, hi - 1)
-            tail = max(0.0, 1.0 - pmf[lo : hi + 1].sum())
-            rows.append(quantize_pmf(np.append(pmf[lo : hi + 1], tail), self.precision))
+            row, lo = trimmed_table_row(masses[c, :-1], self.tail_mass, self.precision)
+            rows.append(row)
             offsets.append(lo - m)
         tables = stack_tables(rows, np.array(offsets), self.precision)
         self._set_tables(tables)

@@ -107,6 +107,29 @@ def table_hash(tables: IntTables) -> bytes:
     return h.digest()
 
 
+def trimmed_table_row(pmf: np.ndarray, tail_mass: float, precision: int = DEFAULT_PRECISION) -> tuple[np.ndarray, int]:
+    """Integer table row of a discrete density: support trimmed, outside mass to the escape slot.
+
+    The support keeps the symbols between the points where the mass outside on each side falls
+    below ``tail_mass / 2`` (at least two symbols); the rest goes to the trailing escape slot.
+
+    Args:
+        pmf: float masses of consecutive symbols.
+        tail_mass: total mass allowed outside the kept support.
+        precision: the row sums to ``2**precision``.
+
+    Returns:
+        (integer row with its escape slot, index in ``pmf`` of the first kept symbol).
+    """
+    cdf = np.cumsum(pmf)
+    lo = int(np.searchsorted(cdf, tail_mass / 2, side="right"))
+    hi = int(np.searchsorted(cdf, cdf[-1] - tail_mass / 2, side="left"))
+    hi = min(max(hi, lo + 1), pmf.shape[0] - 1)
+    lo = min(lo, hi - 1)
+    tail = max(0.0, 1.0 - pmf[lo: hi + 1].sum())
+    return quantize_pmf(np.append(pmf[lo: hi + 1], tail), precision), lo
+
+
 def quantize_pmf(pmf: np.ndarray, precision: int = DEFAULT_PRECISION) -> np.ndarray:
     """Turn a float PMF into integer frequencies summing to ``2**precision``, each >= 1.
 

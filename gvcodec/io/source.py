@@ -40,8 +40,7 @@ class Source:
 
     def frames(self) -> Iterator[Frame]:
         """Yield the selected frames with POC renumbered from 0."""
-        it = self.reader.frames(self.skip) if hasattr(self.reader, "frames") else iter(())
-        it = itertools.islice(it, 0, None, self.ratio)
+        it = itertools.islice(self.reader.frames(self.skip), 0, None, self.ratio)
         if self.limit:
             it = itertools.islice(it, self.limit)
         for poc, frame in enumerate(it):

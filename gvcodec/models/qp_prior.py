@@ -16,7 +16,7 @@ from torch import nn
 
 from gvcodec.entropy.bottleneck import _IntTableModule, _np
 from gvcodec.entropy.distributions import LIKELIHOOD_BOUND, quantize
-from gvcodec.entropy.tables import DEFAULT_PRECISION, DEFAULT_TAIL_MASS, IntTables, quantize_pmf, stack_tables
+from gvcodec.entropy.tables import DEFAULT_PRECISION, DEFAULT_TAIL_MASS, IntTables, stack_tables, trimmed_table_row
 
 
 class QpFactorizedPrior(_IntTableModule):
@@ -76,13 +76,8 @@ class QpFactorizedPrior(_IntTableModule):
         pmf_all = np.clip(np.diff(cdf, axis=1), 0.0, None)
         rows, offsets = [], []
         for pmf in pmf_all:
-            c = np.cumsum(pmf)
-            lo = int(np.searchsorted(c, self.tail_mass / 2, side="right"))
-            hi = int(np.searchsorted(c, c[-1] - self.tail_mass / 2, side="left"))
-            hi = min(max(hi, lo + 1), pmf.shape[0] - 1)
-            lo = min(lo, hi - 1)
-            tail = max(0.0, 1.0 - pmf[lo: hi + 1].sum())
-            rows.append(quantize_pmf(np.append(pmf[lo: hi + 1], tail), self.precision))
+            row, lo = trimmed_table_row(pmf, self.tail_mass, self.precision)
+            rows.append(row)
             offsets.append(lo - m)
         tables = stack_tables(rows, np.array(offsets), self.precision)
         self._set_tables(tables)

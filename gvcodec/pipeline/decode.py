@@ -12,7 +12,7 @@ import time
 from gvcodec.bitstream.hashes import picture_md5
 from gvcodec.bitstream.reader import StreamReader
 from gvcodec.engines import registry
-from gvcodec.errors import BitstreamError, MismatchError
+from gvcodec.errors import BitstreamError, MismatchError, OptionError
 from gvcodec.io.padding import crop_frame
 from gvcodec.io.source import open_sink
 from gvcodec.report import hm_log
@@ -23,8 +23,6 @@ from gvcodec.report.records import FrameRecord
 def run_decode(opts, console: Console) -> dict:
     """Decode `opts.bitstream_file`; returns a summary dict (frames, mismatches, seconds)."""
     if not opts.bitstream_file:
-        from gvcodec.errors import OptionError
-
         raise OptionError("no bitstream file: give -b/--BitstreamFile")
     reader = StreamReader(opts.bitstream_file)
     header = reader.header

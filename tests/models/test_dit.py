@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,18 +14,7 @@ from gvcodec.models.dit_config import DitConfig, load_dit_config
 from gvcodec.models.dit_layers import attention, sinusoidal_embedding
 from gvcodec.models.rope import apply_rope, rope_angles, rope_split
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = Path(os.environ.get("GVCODEC_SHARED", REPO.parent / "shared")) / "reference"
 T2V_TOTAL, VACE_TOTAL = 1_418_996_800, 2_153_972_032
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run faster on one thread than on two contended ones; restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_cfg(**changes) -> DitConfig:
@@ -44,14 +31,6 @@ def tiny_model(cfg: DitConfig, seed: int = 0) -> VideoDiT:
     return model
 
 
-def read_tsv(name: str) -> list[tuple[str, tuple[int, ...]]]:
-    path = REFERENCE / name
-    if not path.is_file():
-        pytest.skip(f"reference key list {path} is absent (set GVCODEC_SHARED)")
-    rows = [line.rstrip("\n").split("\t") for line in path.read_text().splitlines()[1:]]
-    return [(r[0], tuple(int(s) for s in r[1].split("x"))) for r in rows if r[0] != "TOTAL"]
-
-
 @pytest.fixture(scope="module")
 def paper() -> DitConfig:
     return load_dit_config("gnvc-vd-paper")
@@ -59,11 +38,11 @@ def paper() -> DitConfig:
 
 @pytest.mark.parametrize("tsv, vace", [("wan21_t2v_1.3b_state_dict.tsv", False),
                                        ("wan21_vace_1.3b_state_dict.tsv", True)])
-def test_paper_keys_and_shapes_equal_public_lists(paper, tsv, vace):
+def test_paper_keys_and_shapes_equal_public_lists(paper, tsv, vace, public_keys):
     cfg = paper if vace else paper.without_vace()
     model = build_dit(cfg, device="meta")
     ours = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
-    assert ours == read_tsv(tsv)  # same names, shapes and order; no buffers
+    assert ours == public_keys(tsv)  # same names, shapes and order; no buffers
 
 
 def test_paper_parameter_counts(paper):
@@ -77,9 +56,9 @@ def test_paper_parameter_counts(paper):
     assert abs(VACE_TOTAL / 2154.5e6 - 1) < 0.005  # the seed's VideoDiT size
 
 
-def test_strict_load_of_public_names_on_meta(paper):
+def test_strict_load_of_public_names_on_meta(paper, public_keys):
     model = build_dit(paper, device="meta")
-    state = {k: torch.empty(shape, device="meta") for k, shape in read_tsv("wan21_vace_1.3b_state_dict.tsv")}
+    state = {k: torch.empty(shape, device="meta") for k, shape in public_keys("wan21_vace_1.3b_state_dict.tsv")}
     model.load_state_dict(state, strict=True, assign=True)
     state["head.head.weight"] = torch.empty(65, 1536, device="meta")
     with pytest.raises(RuntimeError, match="head.head.weight"):

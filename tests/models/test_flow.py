@@ -10,14 +10,6 @@ from gvcodec.models.dit_config import DitConfig
 from gvcodec.models.flow import flow_matching_loss, flow_timesteps, refine, seeded_noise
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class ExactVelocity:
     """Velocity toward a known x0 along the straight path: x_t = (1-t) x0 + t n  =>  v = n - x0 = (x - x0) / t."""
 

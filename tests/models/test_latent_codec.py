@@ -23,15 +23,6 @@ CONTEXT_HEAD = 368_800          # 3x3 conv 256 -> 160
 CALIBRATION = ELIC_16CH + DCVC_RT_P_16CH + CONTEXT_HEAD  # 53,112,661
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # The machine is shared: one thread keeps the tiny model fast (and tests set 2 where needed).
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def codec() -> LatentCodec:
     torch.manual_seed(0)

@@ -14,22 +14,9 @@ from gvcodec.models.vae3d import Vae3d
 WAN_TOTAL = 126_892_531
 
 
-def read_tsv(path) -> dict[str, tuple[int, ...]]:
-    """name -> shape from a reference state-dict TSV (header and TOTAL lines skipped)."""
-    shapes = {}
-    for line in path.read_text().splitlines()[1:]:
-        name, shape = line.split("\t")[:2]
-        if name != "TOTAL":
-            shapes[name] = tuple(int(d) for d in shape.split("x"))
-    return shapes
-
-
 @pytest.fixture(scope="module")
-def wan_shapes(shared):
-    path = shared / "reference" / "wan21_vae_state_dict.tsv"
-    if not path.is_file():
-        pytest.skip(f"no {path}")
-    return read_tsv(path)
+def wan_shapes(public_keys):
+    return dict(public_keys("wan21_vae_state_dict.tsv"))
 
 
 def meta_vae(name: str) -> Vae3d:
