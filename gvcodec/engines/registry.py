@@ -14,10 +14,13 @@ ENGINES: dict[str, tuple[str, str, dict]] = {
     "x264": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x264"}),
     "x265": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x265"}),
     "svtav1": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "svtav1"}),
+    "gnvc-vd": ("gvcodec.engines.gnvcvd.engine", "GnvcVdEngine", {}),
 }
 
 # model id -> engine id (neural engines register their models here)
-MODELS: dict[str, str] = {}
+MODELS: dict[str, str] = {
+    "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
+}
 
 # What `gvcodec encode` uses when neither Codec nor Model is given. It becomes the trained
 # neural default once that ships (see the training issue); until then the strongest classical codec.

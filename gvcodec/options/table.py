@@ -103,6 +103,7 @@ _S = "Source and files"
 _C = "Coding"
 _E = "Engine"
 _O = "Output and logging"
+_M = "Learned and temporal metrics"
 BOTH = (ENC, DEC)
 ALL3 = (ENC, DEC, MET)
 
@@ -140,6 +141,10 @@ OPTIONS: tuple[Option, ...] = (
     O("Device", "", str, "cpu", "torch device for neural engines: cpu, cuda, cuda:N", BOTH, section=_E),
     O("Threads", "", parse_int, 0, "worker threads (0 = library default)", BOTH, range=(0, 256), section=_E),
     O("CheckDecode", "", parse_bool, False, "encoder decodes its own stream before finishing", (ENC,), section=_E),
+    O("FlowSteps", "", parse_int, 5, "GNVC-VD: Euler steps of the DiT flow-matching refinement (0 = no refinement)", (ENC,), range=(0, 100), section=_E),
+    O("FlowStartMix", "", float, 0.7, "GNVC-VD: weight of the decoded latents in the refinement's start point (rest: seeded noise)", (ENC,), range=(0.0, 1.0), section=_E),
+    O("FlowSeed", "", parse_int, 0, "GNVC-VD: seed of the refinement noise (stored in the stream)", (ENC,), range=(0, 2**31 - 1), section=_E),
+    O("Precision", "", str, "auto", "neural synthesis precision: auto (bf16 on CUDA, fp32 on CPU), fp32, bf16", (ENC,), choices=("auto", "fp32", "bf16"), section=_E),
     # -- output and logging -----------------------------------------------------------------------
     O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),
     O("PrintMSSSIM", "", parse_bool, False, "add [MS-SSIM Y U V] to each POC line", (ENC,), section=_O),
@@ -154,7 +159,20 @@ OPTIONS: tuple[Option, ...] = (
     # -- metrics command ---------------------------------------------------------------------------
     O("ReferenceFile", "-r", str, "", "reference (original) video", (MET,), section=_S),
     O("DecodedFile", "-d", str, "", "decoded video to measure against the reference", (MET,), section=_S),
-    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim", "comma list of psnr, rgbpsnr, msssim, vmaf", (MET,), section=_O),
+    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim", "comma list of psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex, lpips-vgg, dists, clipf, fvd", (MET,), section=_O),
+    O("BitstreamFile", "-b", str, "", "the .gvc stream of DEC: rate, codec and QP of the ResultsFile row", (MET,), section=_S),
+    O("ResultsFile", "", str, "", "append one results row (rate from -b, every measured metric) for bdrate and plot", (MET,), section=_O),
+    O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: reference file stem)", (MET,), section=_O),
+    O("Device", "", str, "cpu", "torch device of the learned metrics (LPIPS, DISTS, CLIP-F, FVD): cpu, cuda, cuda:N", (MET,), section=_M),
+    O("AlexNetWeights", "", str, "", "torchvision AlexNet file for lpips-alex (empty = torch hub cache alexnet-owt-7be5be79.pth)", (MET,), section=_M),
+    O("Vgg16Weights", "", str, "", "torchvision VGG16 file for lpips-vgg and dists (empty = torch hub cache vgg16-397923af.pth)", (MET,), section=_M),
+    O("LpipsWeightsDir", "", str, "", "folder with LPIPS v0.1 heads alex.pth, vgg.pth (empty = the installed lpips package's)", (MET,), section=_M),
+    O("DistsWeights", "", str, "", "DISTS alpha/beta file (empty = the installed dists-pytorch package's weights.pt)", (MET,), section=_M),
+    O("ClipWeights", "", str, "", "CLIP ViT weights (OpenAI or open_clip state dict) for clipf", (MET,), section=_M),
+    O("ClipActivation", "", str, "quickgelu", "MLP activation of the CLIP weights: quickgelu (OpenAI) or gelu", (MET,), choices=("quickgelu", "gelu"), section=_M),
+    O("I3dWeights", "", str, "", "I3D weights (pytorch_i3d state-dict layout) for fvd", (MET,), section=_M),
+    O("FvdClipFrames", "", parse_int, 16, "frames per FVD clip", (MET,), range=(1, 1024), section=_M),
+    O("FvdClipStride", "", parse_int, 8, "frames between the starts of consecutive FVD clips", (MET,), range=(1, 1024), section=_M),
 )
 
 # Keys of HM's shipped cfgs that gvcodec accepts without effect, so HM cfg files and CTC scripts

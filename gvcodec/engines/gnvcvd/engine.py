@@ -1,0 +1,217 @@
+"""The GNVC-VD engine: one container unit per GOP.
+
+Encoder, per GOP of 1 + 4k frames (the last one padded in time):
+    frames -> R'G'B' [-1, 1] -> VAE encode -> latents -> latent codec (payload, symbols)
+    decoded latents + context -> DiT flow-matching refinement -> VAE decode -> recon pictures
+Decoder: payload -> latent codec -> the same refinement and VAE decode.
+
+The payload is exactly the latent codec's GOP payload. Its symbols are hashed into the unit
+(symbol hash), so a decoder on any machine checks that entropy decoding was exact; pictures are
+float synthesis and their MD5s match on the machine (and device/precision) that encoded.
+Refinement parameters (steps, start mix, noise seed, context seed) and the codec QP index
+travel in the header's engine parameters, so decoding needs nothing but the stream and weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterable
+
+from gvcodec.bitstream.header import SequenceHeader
+from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
+from gvcodec.engines.base import EncodedUnit, EngineSetup
+from gvcodec.engines.gnvcvd import gop as goplib
+from gvcodec.engines.gnvcvd.models import card, check_stream_model, load_model
+from gvcodec.errors import BitstreamError, ModelError, OptionError
+from gvcodec.io.frames import Frame, VideoFormat
+
+ENGINE_ID = "gnvc-vd"
+ALIGNMENT = 64          # coded size: multiple of 64 (VAE /8, codec hyper-latents /8 of that)
+QP_FINEST, QP_COARSEST = 12, 47  # HM QPs mapped onto the codec's QP indexes (see qp_index)
+
+
+def qp_index(qp: int, levels: int) -> int:
+    """HM-style QP -> latent-codec QP index (0 = coarsest).
+
+    QP 47..12 spread linearly over indexes 0..levels-1 (with 8 levels: one index per 5 QP, so
+    the CTC QPs 22/27/32/37 are distinct rate points); QPs outside clamp to the ends.
+    """
+    pos = (QP_COARSEST - qp) * (levels - 1) / (QP_COARSEST - QP_FINEST)
+    return int(min(max(round(pos), 0), levels - 1))
+
+
+def _device_and_dtype(device: str, precision: str):
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise OptionError(f"--Device={device}: CUDA is not available on this machine")
+    if precision == "auto":
+        precision = "bf16" if dev.type == "cuda" else "fp32"
+    if precision == "bf16" and dev.type != "cuda":
+        raise OptionError("--Precision=bf16 needs --Device=cuda (CPU synthesis runs in fp32)")
+    return str(dev), precision
+
+
+def _autocast(device: str, precision: str):
+    import torch
+
+    if precision == "bf16":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class GnvcVdEngine:
+    """GNVC-VD: causal 3D VAE, contextual latent codec and VideoDiT refinement."""
+
+    def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
+        from gvcodec.models.gnvc_vd import config_digest
+
+        name = opts.model or "gnvc-vd-tiny"
+        cfg = card(name).config
+        gop_frames = opts.gop_frames
+        if (gop_frames - 1) % 4:
+            raise OptionError(f"GOPFrames {gop_frames} is not 1 + 4k (e.g. 17, 21, 25, 33)")
+        if opts.flow_steps and not 0.0 <= opts.flow_start_mix <= 1.0:
+            raise OptionError(f"FlowStartMix {opts.flow_start_mix} is outside [0, 1]")
+        device, precision = _device_and_dtype(opts.device, opts.precision)
+        model, digest, _ = load_model(name, opts.model_weights, device)
+        params = {
+            "qp_index": qp_index(opts.qp, model.codec.cfg.qp_levels),
+            "flow_steps": opts.flow_steps, "flow_start_mix": opts.flow_start_mix,
+            "flow_seed": opts.flow_seed, "context_seed": opts.flow_seed,
+            "precision": precision, "matrix": opts.colour_matrix,
+        }
+        return EngineSetup(engine=ENGINE_ID, model=name, alignment=ALIGNMENT, params=params,
+                           config_hash=config_digest(cfg), weights_sha256=digest, gop_frames=gop_frames)
+
+    def encoder(self, header: SequenceHeader, opts) -> "GnvcVdEncoder":
+        return GnvcVdEncoder(_Coder(header, opts), header.gop_frames, opts.check_decode)
+
+    def decoder(self, header: SequenceHeader, opts) -> "GnvcVdDecoder":
+        return GnvcVdDecoder(_Coder(header, opts))
+
+
+class _Coder:
+    """What encoder and decoder share: the model, the stream's parameters and the synthesis."""
+
+    def __init__(self, header: SequenceHeader, opts):
+        import torch
+
+        from gvcodec.models.gnvc_vd import config_digest
+
+        if opts.threads:
+            torch.set_num_threads(opts.threads)
+        p = header.engine_params
+        try:
+            self.qp = int(p["qp_index"])
+            self.steps, self.mix = int(p["flow_steps"]), float(p["flow_start_mix"])
+            self.seed, ctx_seed = int(p["flow_seed"]), int(p["context_seed"])
+            precision, self.matrix = str(p["precision"]), str(p["matrix"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BitstreamError(f"GNVC-VD engine parameters are incomplete: {exc}") from None
+        try:
+            name_cfg = card(header.model).config
+        except ModelError as exc:
+            raise BitstreamError(f"stream needs {exc}") from None
+        if precision == "bf16" and not opts.device.startswith("cuda"):
+            raise OptionError("this stream was synthesised in bf16 on CUDA: decode it with --Device=cuda")
+        device, self.precision = _device_and_dtype(opts.device, precision)
+        self.model, digest, weights = load_model(header.model, opts.model_weights, device)
+        check_stream_model(header, digest, config_digest(name_cfg), weights)
+        if not 0 <= self.qp < self.model.codec.cfg.qp_levels:
+            raise BitstreamError(f"QP index {self.qp} is outside the model's 0..{self.model.codec.cfg.qp_levels - 1}")
+        self.device = device
+        self.header = header
+        self.fmt = header.coded_fmt
+        self.full_range = bool(header.full_range)
+        self.context = self.model.context(ctx_seed)
+
+    def latent_shape(self, coded_frames: int) -> tuple[int, ...]:
+        vae = self.model.vae.cfg
+        s = vae.spatial_stride
+        return (1, vae.z_dim, vae.latent_frames(coded_frames), self.fmt.height // s, self.fmt.width // s)
+
+    def synthesise(self, latents, context, first_poc: int, count: int) -> list[Frame]:
+        """Decoded latents (+ codec context) -> refined latents -> pictures (identical in enc/dec)."""
+        import torch
+
+        from gvcodec.engines.gnvcvd.convert import video_to_frames
+        from gvcodec.models.flow import refine
+
+        with torch.no_grad(), _autocast(self.device, self.precision):
+            x = latents.to(self.device)
+            if self.steps > 0:
+                cond = torch.cat([x, context.to(self.device)], dim=1)
+                x = refine(self.model.dit, x, self.context, cond, self.steps, self.mix, self.seed + first_poc)
+            frames = []
+            for chunk in self.model.vae.decode_iter(x):  # one latent at a time: memory stays flat
+                frames.extend(video_to_frames(chunk, self.fmt, self.matrix, self.full_range,
+                                              first_poc + len(frames), min(chunk.shape[2], count - len(frames))))
+                if len(frames) >= count:
+                    break
+        return frames
+
+    def pictures(self, first_poc: int, count: int) -> list[PictureInfo]:
+        return [PictureInfo(first_poc + i, "I" if i == 0 else "P", self.header.qp, 0,
+                            () if i == 0 else (first_poc + i - 1,)) for i in range(count)]
+
+
+class GnvcVdEncoder:
+    """Collects GOPFrames frames, then codes them as one unit."""
+
+    def __init__(self, coder: _Coder, gop_frames: int, check_decode: bool):
+        self.coder, self.gop_frames, self.check_decode = coder, gop_frames, check_decode
+        self.frames: list[Frame] = []
+
+    def push(self, frame: Frame) -> Iterable[EncodedUnit]:
+        self.frames.append(frame)
+        return [self._code()] if len(self.frames) == self.gop_frames else []
+
+    def flush(self) -> Iterable[EncodedUnit]:
+        return [self._code()] if self.frames else []
+
+    def _code(self) -> EncodedUnit:
+        import torch
+
+        from gvcodec.engines.gnvcvd.convert import frames_to_video
+        from gvcodec.entropy import symbol_hash
+
+        c, frames = self.coder, self.frames
+        self.frames = []
+        count, first = len(frames), frames[0].poc
+        padded = frames + [frames[-1]] * (goplib.coded_length(count) - count)
+        video = frames_to_video(padded, c.matrix, c.full_range).to(c.device)
+        with torch.no_grad(), _autocast(c.device, c.precision):
+            latents = c.model.vae.encode(video).float()
+        gop = c.model.codec.compress(latents, c.qp, check_decode=self.check_decode)
+        recon = c.synthesise(gop.latents, gop.context, first, count)
+        header_bytes = len(gop.payload) - sum(gop.latent_bytes)
+        bits = goplib.picture_bits(header_bytes, gop.latent_bytes, count)
+        symbols = [s for latent in gop.symbols for s in latent]
+        return EncodedUnit(c.pictures(first, count), gop.payload, recon, bits, symbol_hash(*symbols))
+
+
+class GnvcVdDecoder:
+    """One unit (GOP) in, its pictures out."""
+
+    def __init__(self, coder: _Coder):
+        self.coder = coder
+
+    def decode(self, unit: PicturesUnit) -> list[Frame]:
+        from gvcodec.entropy import check_symbol_hash
+
+        c = self.coder
+        count, first = len(unit.pictures), unit.pictures[0].poc
+        where = f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
+        shape = c.latent_shape(goplib.coded_length(count))
+        try:
+            latents, context, symbols = c.model.codec.decompress_with_symbols(unit.payload, shape, c.qp)
+        except BitstreamError as exc:
+            raise BitstreamError(f"{where}: {exc}") from None
+        if unit.symbol_hash is not None:
+            check_symbol_hash(unit.symbol_hash, *[s for latent in symbols for s in latent], unit=where)
+        return c.synthesise(latents, context, first, count)
+
+    def flush(self) -> list[Frame]:
+        return []
