@@ -1,7 +1,10 @@
 """`gvcodec metrics -r REF -d DEC`: per-frame and average quality of any decoded video.
 
 PSNR is HM's (per frame, then averaged; YUV-PSNR from the 6:1:1 weighted MSE), RGB PSNR and
-MS-SSIM (luma) as in the encoder's statistics, VMAF through the optional ffmpeg with libvmaf.
+MS-SSIM (luma) as in the encoder's statistics, VMAF through the optional ffmpeg with libvmaf;
+E_warp, LPIPS, DISTS, CLIP-F and FVD through gvcodec.metrics.video (docs/metrics.md). A learned
+metric whose weights are missing is reported on stderr and left empty; the others still run.
+With --ResultsFile and -b STREAM the run is also appended as one results row for bdrate/plot.
 """
 
 from __future__ import annotations
@@ -28,10 +31,69 @@ def _as_raw(source, tmpdir: str, name: str) -> str:
     return path
 
 
+def _open_learned(names: list[str], opts, console) -> list:
+    """The requested temporal/learned metrics; one whose weights are missing is reported and skipped."""
+    from gvcodec.metrics.video import open_metric
+    from gvcodec.metrics.weights import WeightsUnavailable
+
+    out = []
+    for name in names:
+        try:
+            out.append(open_metric(name, opts))
+        except WeightsUnavailable as exc:
+            console.warn(f"gvcodec: {name} not measured: {exc}")
+    return out
+
+
+def _measure_learned(learned: list, columns: list[str], rec, ref, dec, matrix: str, full: bool) -> None:
+    """Per-frame values of the requested temporal/learned `columns` into rec.extra (None where there is none)."""
+    rec.extra.update(dict.fromkeys(columns))
+    if not learned:
+        return
+    import math
+
+    from gvcodec.io.colour import frame_to_rgb
+
+    ref_rgb, dec_rgb = frame_to_rgb(ref, matrix, full), frame_to_rgb(dec, matrix, full)
+    for metric in learned:
+        value = metric.update(ref, dec, ref_rgb, dec_rgb)
+        rec.extra[metric.column] = value if value is not None and math.isfinite(value) else None
+
+
+def _learned_summary(learned: list, columns: list[str], console) -> dict:
+    """Sequence value of each requested column (None for skipped metrics and undefined values)."""
+    out = dict.fromkeys(columns)
+    for metric in learned:
+        out[metric.column] = metric.result()
+        if out[metric.column] is None and getattr(metric, "problem", ""):
+            console.warn(f"gvcodec: {metric.column} not measured: {metric.problem}")
+    return out
+
+
+def _append_results_row(opts, avg: dict) -> None:
+    """One results-CSV row: rate, codec and QP from the stream (-b), the averages of this run."""
+    from pathlib import Path
+
+    from gvcodec.bitstream.reader import StreamReader
+    from gvcodec.metrics.bdrate import append_result
+
+    reader = StreamReader(opts.bitstream_file)
+    h = reader.header
+    frames = sum(len(u.pictures) for u in reader.units())
+    bits = reader.size * 8
+    fps = float(h.frame_rate)
+    row = {"sequence": opts.sequence_name or Path(opts.reference_file).stem, "codec": h.model or h.engine,
+           "qp": h.qp, "frames": frames, "width": h.width, "height": h.height, "fps": round(fps, 6), "bits": bits,
+           "kbps": bits * fps / 1000.0 / max(frames, 1), "bpp": bits / (max(frames, 1) * h.width * h.height)}
+    row.update({k: v for k, v in avg.items() if k != "frames"})
+    append_result(opts.results_file, row)
+
+
 def command(ctx: typer.Context) -> None:
     """Measure DEC against REF (same size options as encode: -wdt -hgt -fr -fs -f ...)."""
     from gvcodec.errors import InputError, OptionError
     from gvcodec.io.source import open_source
+    from gvcodec.metrics.video import LABELS
     from gvcodec.metrics.psnr import sequence_psnr
     from gvcodec.pipeline.measure import measure
     from gvcodec.report.records import FrameRecord
@@ -39,10 +101,15 @@ def command(ctx: typer.Context) -> None:
     opts, console = parse_or_help(ctx, "metrics")
     if not opts.reference_file or not opts.decoded_file:
         raise OptionError("give both -r REF and -d DEC")
+    from gvcodec.metrics.video import COLUMNS
+
     wanted = {m.strip().lower() for m in opts.metrics.split(",") if m.strip()}
-    unknown = wanted - {"psnr", "rgbpsnr", "msssim", "vmaf"}
+    known = ["psnr", "rgbpsnr", "msssim", "vmaf", *COLUMNS]
+    unknown = wanted - set(known)
     if unknown:
-        raise OptionError(f"unknown metric(s): {', '.join(sorted(unknown))} (known: psnr, rgbpsnr, msssim, vmaf)")
+        raise OptionError(f"unknown metric(s): {', '.join(sorted(unknown))} (known: {', '.join(known)})")
+    if opts.results_file and not opts.bitstream_file:
+        raise OptionError("ResultsFile rows need the decoded stream's rate: give -b STREAM.gvc")
 
     def open_one(path):
         return open_source(path, width=opts.source_width, height=opts.source_height,
@@ -58,10 +125,14 @@ def command(ctx: typer.Context) -> None:
     records = []
     from gvcodec.io.frames import convert_bit_depth
 
+    learned = _open_learned([n for n in COLUMNS if n in wanted], opts, console)
+    columns = [COLUMNS[n] for n in COLUMNS if n in wanted]
     for r, d in zip(ref.frames(), dec.frames()):
         rec = FrameRecord(r.poc)
-        measure(rec, convert_bit_depth(r, depth), convert_bit_depth(d, depth), msssim="msssim" in wanted,
-                rgb="rgbpsnr" in wanted, matrix=opts.colour_matrix, full_range=full)
+        r, d = convert_bit_depth(r, depth), convert_bit_depth(d, depth)
+        measure(rec, r, d, msssim="msssim" in wanted, rgb="rgbpsnr" in wanted, matrix=opts.colour_matrix,
+                full_range=full)
+        _measure_learned(learned, columns, rec, r, d, opts.colour_matrix, full)
         records.append(rec)
     if not records:
         raise InputError("no frame to compare")
@@ -86,6 +157,9 @@ def command(ctx: typer.Context) -> None:
             line += f" [MS-SSIM Y {rec.msssim[0]:1.6f}]"
         if "vmaf" in rec.extra:
             line += f" [VMAF {rec.extra['vmaf']:7.4f}]"
+        for column, label in LABELS.items():
+            if rec.extra.get(column) is not None:
+                line += f" [{label} {rec.extra[column]:.6f}]"
         console.line(line)
     s = sequence_psnr([r.psnr for r in records])
     avg = {"frames": len(records), "psnr_y": s["psnr_y"], "psnr_u": s["psnr_u"], "psnr_v": s["psnr_v"],
@@ -100,6 +174,13 @@ def command(ctx: typer.Context) -> None:
     fmt = lambda v, w, p=4: ("-".rjust(w) if v is None else f"{v:{w}.{p}f}")  # noqa: E731
     console.line(f"\t{avg['frames']:6d}   {fmt(avg['psnr_y'], 8)}  {fmt(avg['psnr_u'], 8)}  {fmt(avg['psnr_v'], 8)}  "
                  f"{fmt(avg['psnr_yuv'], 8)}   {fmt(avg['psnr_rgb'], 8)}   {fmt(avg['msssim'], 8, 6)}   {fmt(avg['vmaf'], 8)}")
+    for column, value in _learned_summary(learned, columns, console).items():
+        avg[column] = value
+    if columns:
+        console.line("\t" + "".join(f"{LABELS[c]:>12}" for c in columns))
+        console.line("\t" + "".join(fmt(avg[c], 12, 6) for c in columns))
+    if opts.results_file:
+        _append_results_row(opts, avg)
     if opts.stats_file:
         from gvcodec.report.stats import write_stats
 

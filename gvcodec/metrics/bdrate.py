@@ -34,10 +34,13 @@ from gvcodec.errors import InputError, OutputError
 
 RESULTS_COLUMNS = (
     "sequence", "codec", "qp", "frames", "width", "height", "fps", "bits", "kbps", "bpp",
-    "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf", "enc_fps", "dec_fps",
+    "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf",
+    "lpips_alex", "lpips_vgg", "dists", "ewarp", "clipf", "fvd", "enc_fps", "dec_fps",
 )  # fmt: skip
-LOWER_IS_BETTER = frozenset({"lpips", "dists", "fvd", "e_warp"})
-QUALITY_COLUMNS = frozenset({"psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf"}) | LOWER_IS_BETTER
+# Columns written by `gvcodec metrics` (lpips_alex ... fvd) plus the short names hand-made CSVs use.
+LOWER_IS_BETTER = frozenset({"lpips", "lpips_alex", "lpips_vgg", "dists", "fvd", "ewarp", "e_warp"})
+QUALITY_COLUMNS = frozenset({"psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf",
+                             "clipf"}) | LOWER_IS_BETTER
 METHODS = ("pchip", "akima", "cubic")
 MIN_POINTS = 4
 MIN_OVERLAP = 0.75

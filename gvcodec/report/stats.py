@@ -28,6 +28,7 @@ def record_row(rec: FrameRecord) -> dict:
         "msssim_v": ms[2] if len(ms) > 2 else None,
         "ms": round(rec.seconds * 1000.0, 3), "md5_ok": rec.md5_ok,
     }
+    row.update({k: v for k, v in rec.extra.items() if k not in row})  # per-frame metrics (vmaf, lpips_alex, ...)
     return row
 
 
@@ -38,7 +39,8 @@ def write_stats(path: str, records: Sequence[FrameRecord], summary: dict | None 
         text = json.dumps({"summary": summary or {}, "frames": rows}, indent=1)
     else:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        extra = list(dict.fromkeys(k for row in rows for k in row if k not in COLUMNS))
+        w = csv.DictWriter(buf, fieldnames=list(COLUMNS) + extra, lineterminator="\n")
         w.writeheader()
         for row in rows:
             w.writerow({k: ("" if v is None else v) for k, v in row.items()})
