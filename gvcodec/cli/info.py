@@ -45,9 +45,31 @@ def describe_stream(path: str) -> str:
     return "\n".join(lines)
 
 
+def describe_complexity(model: str, sizes: str, frames: int, measure: bool, device: str) -> str:
+    """Parameter table, then the complexity table (kMACs/pixel; with `measure` memory and ms/frame)."""
+    from gvcodec.metrics.video import check_device
+    from gvcodec.models.complexity import family_for, format_complexity, model_complexity, parse_sizes
+    from gvcodec.models.summary import format_table
+
+    family = family_for(model)
+    parsed = parse_sizes(sizes)
+    if measure:
+        check_device(device)
+    parts = [format_table(model, family.parameters(model))] if family.parameters else []
+    results = [model_complexity(model, w, h, frames, measure, device) for w, h in parsed]
+    parts.append(format_complexity(model, results))
+    if measure:
+        parts.append(f"measured on {device} with seeded random weights")
+    return "\n\n".join(parts)
+
+
 def command(
     file: Optional[str] = typer.Argument(None, help="a .gvc bitstream"),
     model: str = typer.Option("", "--model", help="a registered model: print its per-module parameter table"),
+    complexity: str = typer.Option("", "--complexity", help="WxH[,WxH...]: encoder/decoder kMACs per pixel at each size"),
+    measure: bool = typer.Option(False, "--measure", help="with --complexity: also peak memory and ms/frame"),
+    frames: int = typer.Option(25, "--frames", help="with --complexity: clip length in frames"),
+    device: str = typer.Option("cpu", "--Device", help="with --measure: torch device (cpu, cuda, cuda:N)"),
 ) -> None:
     """Show a bitstream's header and unit table, or (with --model) a model's parameter counts."""
     from gvcodec.errors import OptionError
@@ -57,8 +79,13 @@ def command(
         from gvcodec.models.summary import format_table, gnvc_vd_table
 
         resolve_model_cfg(model)  # a clear error for unknown names
+        if complexity:
+            typer.echo(describe_complexity(model, complexity, frames, measure, device))
+            return
         typer.echo(format_table(model, gnvc_vd_table(model)))
         return
+    if complexity or measure:
+        raise OptionError("--complexity and --measure need --model NAME")
     if not file:
         raise OptionError("give a bitstream file or --model NAME")
     typer.echo(describe_stream(file))
