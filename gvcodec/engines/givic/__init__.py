@@ -1,0 +1,1 @@
+"""The GIViC engine (see engine.py and docs/givic.md)."""

@@ -1,0 +1,200 @@
+"""The GIViC engine: random access, one unit per GOP (32 frames unless GOPFrames says otherwise).
+
+Each GOP is coded independently (intra period = GOP): its latent grids, initial hidden states
+and parameter updates are optimized at encode time (OverfitSteps; 0 = the seed's "w/o overfit"),
+entropy-coded, and decoded by sampling the HGLA diffusion model (DiffusionSteps). The last GOP
+is padded temporally by repeating its last frame; the padded frames are coded but never output.
+The encoder's reconstruction is the decoder's output on the very payload it wrote.
+
+Stream parameters (engine_params): model name and the weights record (seeded init or
+checkpoint), diffusion steps, the fine-tuned parameter subset; the sequence header carries the
+config hash, the weights' SHA-256 and the GOP length, all checked by the decoder.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from gvcodec.bitstream.header import SequenceHeader
+from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
+from gvcodec.engines.base import EncodedUnit, EngineSetup
+from gvcodec.errors import BitstreamError, ModelError, OptionError
+from gvcodec.io.frames import Frame, VideoFormat
+
+ENGINE_ID = "givic"
+
+
+def _gop_frames(opts, cfg) -> int:
+    return opts.gop_frames if "GOPFrames" in opts.explicit else cfg.gop_frames
+
+
+def _load(name: str, opts, gop_frames: int):
+    from gvcodec.models.givic.config import load_givic_config, load_overfit_config
+    from gvcodec.models.givic.weights import load_model
+
+    if not name.startswith("givic-"):
+        raise ModelError(f"model `{name}' is not a GIViC model")
+    cfg = load_givic_config(name)
+    model, digest, record = load_model(name, cfg, opts.model_weights, gop_frames, opts.device)
+    return cfg, load_overfit_config(name), model, digest, record
+
+
+class GivicEngine:
+    """GIViC models givic-tiny, givic-s, givic-m, givic-original."""
+
+    def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
+        from gvcodec.models.givic.config import config_hash
+
+        if fmt.chroma_format != 420:
+            raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")
+        name = opts.model or "givic-tiny"
+        from gvcodec.models.givic.config import load_givic_config
+
+        gop = _gop_frames(opts, load_givic_config(name))
+        cfg, ocfg, model, digest, record = _load(name, opts, gop)
+        steps = opts.diffusion_steps or cfg.sample_steps
+        params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params), **record}
+        return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=params,
+                           config_hash=config_hash(cfg), weights_sha256=digest, gop_frames=gop)
+
+    def encoder(self, header: SequenceHeader, opts) -> "GivicEncoder":
+        return GivicEncoder(_Coder(header, opts), opts)
+
+    def decoder(self, header: SequenceHeader, opts) -> "GivicDecoder":
+        return GivicDecoder(_Coder(header, opts))
+
+
+class _Coder:
+    """What encoder and decoder share: the model checked against the stream, and the GOP codec."""
+
+    def __init__(self, header: SequenceHeader, opts):
+        import torch
+
+        from gvcodec.models.givic.codec import GivicCodec
+        from gvcodec.models.givic.config import config_hash
+
+        if opts.threads:
+            torch.set_num_threads(opts.threads)
+        p = header.engine_params
+        try:
+            steps, subsets, init = int(p["diffusion_steps"]), list(p["overfit_params"]), str(p["init"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BitstreamError(f"GIViC engine parameters are incomplete: {exc}") from None
+        if not header.model.startswith("givic-"):
+            raise BitstreamError(f"stream names model `{header.model}', which is not a GIViC model")
+        try:
+            cfg, ocfg, model, digest, record = _load(header.model, opts, header.gop_frames)
+        except ModelError as exc:
+            raise ModelError(f"stream needs {header.model}: {exc}") from None
+        if config_hash(cfg) != header.config_hash:
+            raise ModelError(f"stream was coded with another {header.model} configuration (config hash "
+                             f"{header.config_hash.hex()[:16]}.., this gvcodec has {config_hash(cfg).hex()[:16]}..)")
+        if digest != header.weights_sha256:
+            if init == "seeded" and not opts.model_weights:
+                raise ModelError(f"the seeded initialization of {header.model} differs from the encoder's "
+                                 f"(weights sha256 {header.weights_sha256.hex()[:16]}.. vs {digest.hex()[:16]}..); "
+                                 "another torch version?")
+            want = "its seeded initialization (give no ModelWeights)" if init == "seeded" else \
+                "a checkpoint (give it with --ModelWeights)"
+            raise ModelError(f"stream was coded with {header.model} weights sha256 {header.weights_sha256.hex()[:16]}.., "
+                             f"the weights given have {digest.hex()[:16]}..; it needs {want}")
+        if not 1 <= steps <= 1000:
+            raise BitstreamError(f"GIViC diffusion steps {steps} out of range")
+        self.codec = GivicCodec(model, ocfg, steps, subsets)
+        self.cfg, self.ocfg = cfg, ocfg
+        self.header = header
+        self.fmt = header.coded_fmt
+        self.gop = header.gop_frames
+        self.size = (self.gop, self.fmt.height, self.fmt.width)
+        self.codec.model.check_size(self.size)
+
+    def pictures(self, first: int, count: int) -> list[PictureInfo]:
+        return [PictureInfo(first + i, "I" if i == 0 else "B", self.header.qp, 0 if i == 0 else 1,
+                            () if i == 0 else (first,)) for i in range(count)]
+
+    def frames(self, x, first: int, count: int) -> list[Frame]:
+        from gvcodec.models.givic.codec import video_to_planes
+
+        y, u, v = self.codec.model.planes(x)
+        planes = video_to_planes(y, u, v, self.fmt.bit_depth)
+        return [Frame(planes[i], self.fmt, first + i) for i in range(count)]
+
+
+class GivicEncoder:
+    """Collects a GOP of frames, overfits and codes it as one unit."""
+
+    def __init__(self, coder: _Coder, opts):
+        self.c = coder
+        o = coder.ocfg
+        self.steps = opts.overfit_steps if opts.overfit_steps >= 0 else o.steps
+        self.warm = opts.init_from_previous_gop
+        self.warm_steps = opts.overfit_steps if opts.overfit_steps >= 0 else o.warm_steps
+        self.lam = opts.overfit_lambda or o.lambda_for_qp(opts.qp)
+        self.frames: list[Frame] = []
+        self.previous = None
+
+    def push(self, frame: Frame) -> Iterable[EncodedUnit]:
+        self.frames.append(frame)
+        return [self._code()] if len(self.frames) == self.c.gop else []
+
+    def flush(self) -> Iterable[EncodedUnit]:
+        return [self._code()] if self.frames else []
+
+    def _code(self) -> EncodedUnit:
+        from gvcodec.models.givic.codec import planes_to_video
+
+        c = self.c
+        frames, self.frames = self.frames, []
+        count, first = len(frames), frames[0].poc
+        padded = frames + [frames[-1]] * (c.gop - count)
+        video = planes_to_video([f.planes for f in padded], c.fmt.bit_depth, count, c.codec.device)
+        seed = first
+        init = self.previous if self.warm else None
+        steps = self.warm_steps if init is not None else self.steps
+        params = c.codec.fit(video, steps, self.lam, seed, init=init)
+        self.previous = params
+        payload, digest = c.codec.encode(params, count, seed)
+        where = f"GOP at POC {first}"
+        dec, x = c.codec.decode(payload, c.size, where)
+        if dec.symbol_hash != digest:
+            raise ModelError(f"{where}: the payload does not decode to the coded symbols (internal error)")
+        bits = len(payload) * 8
+        share = [bits // count] * count
+        share[0] += bits - sum(share)
+        return EncodedUnit(c.pictures(first, count), payload, c.frames(x, first, count), share, digest)
+
+
+class GivicDecoder:
+    """One unit (GOP) in, its pictures out."""
+
+    def __init__(self, coder: _Coder):
+        self.c = coder
+
+    def decode(self, unit: PicturesUnit) -> list[Frame]:
+        from gvcodec.entropy import check_symbol_hash
+
+        c = self.c
+        count, first = len(unit.pictures), unit.pictures[0].poc
+        where = f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
+        if count > c.gop:
+            raise BitstreamError(f"{where}: {count} pictures in a unit, the stream's GOP is {c.gop} frames")
+        try:
+            dec, x = c.codec.decode(unit.payload, c.size, where)
+        except BitstreamError as exc:
+            msg = str(exc)
+            raise BitstreamError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+        if dec.valid != count:
+            raise BitstreamError(f"{where}: payload codes {dec.valid} frames, the unit announces {count}")
+        if unit.symbol_hash is not None:
+            check_symbol_hash(unit.symbol_hash, *_hash_arrays(dec), unit=where)
+        return c.frames(x, first, count)
+
+    def flush(self) -> list[Frame]:
+        return []
+
+
+def _hash_arrays(dec):
+    import numpy as np
+
+    return [np.asarray(dec.indexes, np.int32)] + [t.detach().cpu().numpy().astype(np.int64).reshape(-1)
+                                                  for _, t in dec.params.items()]
