@@ -15,11 +15,13 @@ ENGINES: dict[str, tuple[str, str, dict]] = {
     "x265": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x265"}),
     "svtav1": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "svtav1"}),
     "gnvc-vd": ("gvcodec.engines.gnvcvd.engine", "GnvcVdEngine", {}),
+    "givic": ("gvcodec.engines.givic.engine", "GivicEngine", {}),
 }
 
 # model id -> engine id (neural engines register their models here)
 MODELS: dict[str, str] = {
     "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
+    "givic-tiny": "givic", "givic-s": "givic", "givic-m": "givic", "givic-original": "givic",
 }
 
 # What `gvcodec encode` uses when neither Codec nor Model is given. It becomes the trained

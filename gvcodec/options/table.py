@@ -145,6 +145,10 @@ OPTIONS: tuple[Option, ...] = (
     O("FlowStartMix", "", float, 0.7, "GNVC-VD: weight of the decoded latents in the refinement's start point (rest: seeded noise)", (ENC,), range=(0.0, 1.0), section=_E),
     O("FlowSeed", "", parse_int, 0, "GNVC-VD: seed of the refinement noise (stored in the stream)", (ENC,), range=(0, 2**31 - 1), section=_E),
     O("Precision", "", str, "auto", "neural synthesis precision: auto (bf16 on CUDA, fp32 on CPU), fp32, bf16", (ENC,), choices=("auto", "fp32", "bf16"), section=_E),
+    O("DiffusionSteps", "", parse_int, 0, "GIViC: diffusion sampling steps, e.g. 4 or 8 (0 = the model's default)", (ENC,), range=(0, 1000), section=_E),
+    O("OverfitSteps", "", parse_int, -1, "GIViC: per-GOP overfitting steps (0 = w/o overfit, -1 = the model's default)", (ENC,), range=(-1, 10**6), section=_E),
+    O("InitFromPreviousGOP", "", parse_bool, False, "GIViC: start grids, hidden states and updates from the previous GOP", (ENC,), section=_E),
+    O("OverfitLambda", "", float, 0.0, "GIViC: lambda of rate + lambda x MSE (0 = from QP: 1000 at QP 32, x2 every 3 QP down)", (ENC,), range=(0.0, 1e9), section=_E),
     # -- output and logging -----------------------------------------------------------------------
     O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),
     O("PrintMSSSIM", "", parse_bool, False, "add [MS-SSIM Y U V] to each POC line", (ENC,), section=_O),
