@@ -14,6 +14,7 @@ the same file independently. Sizes live only here and in the YAML: the model cod
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import yaml
 from gvcodec.errors import ModelError
 
 MODEL_CFG_DIR = Path(__file__).resolve().parents[2] / "cfg" / "models"
+# Where a wheel install puts the same files (pyproject's data-files); used when there is no checkout.
+INSTALLED_CFG_DIR = Path(sys.prefix) / "share" / "gvcodec" / "models"
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,11 @@ def resolve_model_cfg(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.is_file():
         return path
-    candidate = MODEL_CFG_DIR / f"{name_or_path}.yaml"
-    if candidate.is_file():
-        return candidate
-    known = sorted(p.stem for p in MODEL_CFG_DIR.glob("*.yaml")) if MODEL_CFG_DIR.is_dir() else []
+    for folder in (MODEL_CFG_DIR, INSTALLED_CFG_DIR):
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for d in (MODEL_CFG_DIR, INSTALLED_CFG_DIR) if d.is_dir() for p in d.glob("*.yaml")})
     raise ModelError(f"no model config `{name_or_path}` (known: {', '.join(known) or 'none'})")
 
 
