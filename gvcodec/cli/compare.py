@@ -18,16 +18,16 @@ def _split(values: Optional[List[str]]) -> list[str]:
 def command(
     reference: str = typer.Option("", "-r", "--reference", help="reference video (yuv, y4m, or anything PyAV opens)"),
     decoded: Optional[List[str]] = typer.Option(None, "-d", "--decoded", help="decoded video (repeat for each codec)"),
-    names: Optional[List[str]] = typer.Option(None, "--names", help="codec names of the -d videos, in order (repeat or comma-separate; default: file stems)"),
-    output: str = typer.Option("", "-o", "--output", help="side-by-side video (.mp4 .mkv .mov .webm; default side_by_side.mp4 unless only --html)"),
+    names: Optional[List[str]] = typer.Option(None, "--names", help="codec names of the -d videos in order (repeat or comma-separate; default: stems)"),
+    output: str = typer.Option("", "-o", "--output", help="side-by-side video: .mp4 .mkv .mov .webm (default side_by_side.mp4, not with --html)"),
     html: str = typer.Option("", "--html", help="add this clip to the study page in folder DIR (created if absent)"),
-    clip: str = typer.Option("", "--clip", help="clip name in the study (default: --sequence, else the reference's file stem)"),
+    clip: str = typer.Option("", "--clip", help="clip name in the study (default: --sequence, else the reference's stem)"),
     seed: int = typer.Option(1, "--seed", help="study seed: left/right order and trial order"),
-    results: str = typer.Option("", "--results", help="results CSV with the bpp and metrics of each codec (row: codec = name)"),
+    results: str = typer.Option("", "--results", help="results CSV with each codec's bpp and metrics (rows where codec = name)"),
     sequence: str = typer.Option("", "--sequence", help="sequence of the results rows to use"),
     qp: Optional[List[str]] = typer.Option(None, "--qp", help="QP of the results row per -d video (repeat, or one for all)"),
     label: Optional[List[str]] = typer.Option(None, "--label", help="extra caption text per -d video, in order (repeat)"),
-    show: str = typer.Option("", "--show", help="metric columns shown in the captions (default: the usual quality columns present)"),
+    show: str = typer.Option("", "--show", help="metric columns in the captions (default: the usual quality columns present)"),
     crop: str = typer.Option("", "--crop", help="show only this window: WxH+X+Y"),
     columns: int = typer.Option(0, "--columns", help="panels per row (default: all up to 3, else half)"),
     crf: int = typer.Option(14, "--crf", help="quality of the viewing copies (x264 CRF; lower is better)"),
@@ -113,7 +113,13 @@ def _compare(reference, decoded, names, output, html, clip, seed, results, seque
 
     fps = geometry.pop("frame_rate")
     rate = Fraction(fps).limit_denominator(1001) if fps else None
-    sources = [open_source(p, frame_rate=rate, count=frames, **geometry) for p in [reference, *decoded]]
+    from gvcodec.io.yuv import is_raw_yuv
+
+    def open_one(path):  # the raw-YUV geometry applies to raw files only; the others describe themselves
+        return open_source(path, frame_rate=rate, count=frames, skip=skip, **(geometry if is_raw_yuv(path) else {}))
+
+    skip = geometry.pop("skip")
+    sources = [open_one(p) for p in [reference, *decoded]]
     panel_names = ["reference", *names]
     w, h = sbs.check_same_size(sources, panel_names)
     window = sbs.Crop.parse(crop) if crop else None
