@@ -158,7 +158,7 @@ class GivicCodec:
             loss.backward()
             opt.step()
             if history is not None:
-                history.append(float(loss))
+                history.append(float(loss.detach()))
         out = var.rounded()
         if not self.names:
             out.deltas = {}
