@@ -26,12 +26,12 @@ def _clip(path, shift: int, frames: int = 5, size=(64, 48)):
 
 @pytest.fixture
 def make_study(tmp_path):
-    """make_study(clips=("a", "b"), seed=3) -> study folder with three codecs per clip."""
+    """make_study(clips=("a", "b"), seed=3, folder="study") -> study folder with three codecs per clip."""
     from gvcodec.report.study.page import add_clip, clip_paths
     from gvcodec.report.video_writer import browser_suffix
 
-    def make(clips=("a", "b"), seed=3):
-        root = tmp_path / "study"
+    def make(clips=("a", "b"), seed=3, folder="study"):
+        root = tmp_path / folder
         for clip in clips:
             ref, videos = clip_paths(root, clip, list(CODECS), browser_suffix())
             _clip(ref, 0)

@@ -45,8 +45,10 @@ def test_study_is_seeded_and_complete(make_study):
         assert t["left"]["codec"] != t["right"]["codec"] and (root / t["reference"]).is_file()
         assert (root / t["left"]["src"]).is_file() and (root / t["right"]["src"]).is_file()
     sides = [t["left"]["codec"] for t in study["trials"]]
-    again = make_study(clips=("a", "b"), seed=3)  # same inputs and seed: the same page
+    again = make_study(clips=("b", "a"), seed=3, folder="again")  # same inputs and seed: the same trials
     assert load_study(again)["trials"] == study["trials"]
+    other = load_study(make_study(clips=("a", "b"), seed=4, folder="other"))["trials"]
+    assert [(t["id"], t["left"]) for t in other] != [(t["id"], t["left"]) for t in study["trials"]]
     assert study["id"] in render_page(study)
     hostile = dict(study, trials=[dict(study["trials"][0], clip="</script><script>alert(1)</script>")])
     assert render_page(hostile).count("</script>") == render_page(study).count("</script>") == 2
