@@ -82,6 +82,11 @@ def command(
         if complexity:
             typer.echo(describe_complexity(model, complexity, frames, measure, device))
             return
+        if model.startswith("givic-"):
+            from gvcodec.models.givic.summary import givic_table
+
+            typer.echo(format_table(model, *givic_table(model)))
+            return
         typer.echo(format_table(model, gnvc_vd_table(model)))
         return
     if complexity or measure:

@@ -71,14 +71,17 @@ def gnvc_vd_table(name: str) -> list[tuple[str, str, int]]:
     return rows
 
 
-def format_table(name: str, rows: list[tuple[str, str, int]]) -> str:
-    """The per-module table printed by `gvcodec info --model` (like the seed's Table 2)."""
+def format_table(name: str, rows: list[tuple[str, str, int]], seed_counts: dict | None = None) -> str:
+    """The per-module table printed by `gvcodec info --model` (like the seed's Table 2).
+
+    `seed_counts` maps module names (and "total") to the seed's figures (default: GNVC-VD's)."""
+    refs = SEED_GNVC_VD if seed_counts is None else seed_counts
     lines = [f"model {name}", f"{'module':<26} {'component':<22} {'parameters':>15} {'M':>10} {'seed (M)':>10}"]
     for module, part, n in rows:
         if part:
             lines.append(f"{'':<26} {part:<22} {n:>15,} {n / 1e6:>10.2f}")
         else:
-            seed = SEED_GNVC_VD.get(module)
+            seed = refs.get(module)
             ref = f"{seed / 1e6:>10.1f}" if seed else ""
             lines.append(f"{module:<26} {'(all)':<22} {n:>15,} {n / 1e6:>10.2f} {ref}")
     return "\n".join(lines)

@@ -207,7 +207,6 @@ class Givic(nn.Module):
     def denoise_loss_levels(self, grids, s0, video: GopVideo, gen: torch.Generator) -> list[torch.Tensor]:
         """Training pass of the denoising objective: each level at a random t, conditioned on the
         (detached) prediction of the coarser level. Returns the x0 prediction of every level."""
-        cfg = self.cfg
         sizes = self.level_sizes(video.size)
         outs, ends, coarse = [], None, None
         for k, sz in enumerate(sizes):
