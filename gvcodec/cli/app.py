@@ -20,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def _register() -> None:
-    from gvcodec.cli import bdrate, decode, encode, info, metrics
+    from gvcodec.cli import bdrate, decode, encode, info, metrics, train
     from gvcodec.cli import compare, plot
 
     app.command("encode", context_settings=RAW, help="Encode a video into a .gvc bitstream (HM options).")(encode.command)
@@ -28,6 +28,7 @@ def _register() -> None:
     app.command("info", help="Show a bitstream's header and units, or a model's parameters.")(info.command)
     app.command("metrics", context_settings=RAW, help="PSNR (HM), RGB PSNR, MS-SSIM and VMAF of DEC against REF.")(metrics.command)
     app.command("bdrate", help="BD-rate of test results against anchor results (results CSVs).")(bdrate.command)
+    app.command("train", context_settings=RAW, help="Train a GNVC-VD model (stages 0, I, II) or convert its weights.")(train.command)
     app.command("plot", help="RD curves per sequence and metric, and a BD-rate table image (PNG).")(plot.command)
     app.command("compare", help="Side-by-side video and study page; --serve records choices, --tally counts them.")(compare.command)
 

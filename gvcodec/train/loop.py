@@ -1,0 +1,313 @@
+"""One stage's training loop: model, data, optimiser, checkpoints, logging, signals.
+
+The stage folder (RunDir/stage-S) holds the checkpoints and log.csv; the stage's output, the EMA
+weights at its last step (raw weights when EmaDecay is 0), is RunDir/stage-S.safetensors, which
+the next stage starts from.
+
+Bit-for-bit resume: the data of every step is a function of (seed, step, rank), the QP of a step
+likewise, the learning rate a function of the step, and the checkpoint holds the optimizer,
+EMA, discriminator and every global RNG state. Continuing from checkpoint N therefore gives the
+same weights as never stopping (on the same device type and thread count).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from gvcodec.errors import GvcodecError, OptionError
+from gvcodec.train import distributed as dist
+from gvcodec.train.adversarial import discriminator_loss, generator_loss
+from gvcodec.train.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, save_weights, set_rng_state
+from gvcodec.train.data import ClipSpec, build_dataset, make_loader
+from gvcodec.train.optim import Ema, learning_rate, make_optimizer, parse_betas
+from gvcodec.train.progress import CsvLog, Display
+from gvcodec.train.stages import DEFAULT_MODULES, StageModel, draw_qp, lambda_table, select_trainable
+
+PREVIOUS = {"I": "0", "II": "I"}
+TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
+
+
+class Interrupted(GvcodecError):
+    """SIGINT/SIGTERM during training: a checkpoint was written first."""
+
+
+def stage_dir(run_dir: Path, stage: str) -> Path:
+    return run_dir / f"stage-{stage}"
+
+
+def stage_output(run_dir: Path, stage: str) -> Path:
+    return run_dir / f"stage-{stage}.safetensors"
+
+
+def model_metadata(opts, stage: str) -> dict[str, str]:
+    """Metadata every weights file of the run carries."""
+    from gvcodec.models.configs import resolve_model_cfg
+
+    cfg_path = resolve_model_cfg(opts.model)
+    return {"gvcodec.stage": stage, "gvcodec.model": str(opts.model), "gvcodec.model_config": cfg_path.read_text(),
+            "gvcodec.config": yaml.safe_dump(opts.as_dict(), sort_keys=False),
+            "gvcodec.refine_steps": str(opts.refine_steps), "gvcodec.start_mix": str(opts.start_mix),
+            "gvcodec.context_seed": str(opts.context_seed)}
+
+
+def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Load weights strictly, keeping the model's own (empty) entropy tables: they are rebuilt at conversion."""
+    from gvcodec.models.checkpoint import load_into
+
+    own = model.state_dict()
+    state = {k: (own[k] if k.endswith(TABLE_SUFFIXES) and k in own else v) for k, v in state.items()}
+    load_into(model, state, what)
+
+
+def check_shapes(opts, model) -> None:
+    vae = model.vae.cfg
+    frames, (w, h) = opts.frames, opts.crop
+    if (frames - 1) % vae.temporal_stride:
+        raise OptionError(f"Frames {frames}: clips need 1 + {vae.temporal_stride}k frames for this VAE")
+    step = math.lcm(opts.crop_multiple, vae.spatial_stride * model.dit.cfg.patch_size[1])
+    if w % step or h % step:
+        raise OptionError(f"Crop {w}x{h} must be a multiple of {step} (CropMultiple {opts.crop_multiple}, "
+                          f"VAE stride x DiT patch)")
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+class _Signals:
+    """Turns SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
+
+    def __init__(self) -> None:
+        self.code = 0
+        self._old = {}
+
+    def __enter__(self) -> "_Signals":
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            try:
+                self._old[sig] = signal.signal(sig, lambda *_, c=code: setattr(self, "code", c))
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _stop_requested(code: int) -> int:
+    """The largest stop code over ranks (all stop at the same step)."""
+    if not torch.distributed.is_initialized():
+        return code
+    t = torch.tensor([code], dtype=torch.int64)
+    if torch.distributed.get_backend() == "nccl":
+        t = t.cuda()
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return int(t.item())
+
+
+def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torch.device, say=print,
+                on_done=None) -> Path | None:
+    """Train one stage to opts.steps (resuming when asked).
+
+    Returns:
+        The stage output weights path, or None when StopAfter ended this invocation early.
+
+    Args:
+        opts: the stage's TrainOptions.
+        stage: "0", "I" or "II".
+        run_dir: the run folder.
+        world: process rank and count.
+        device: the torch device.
+        say: where status lines go (the main rank's console).
+        on_done: called on every rank with the trained (raw, not averaged) model at the end.
+    """
+    from gvcodec.models.gnvc_vd import GnvcVd
+
+    folder, output = stage_dir(run_dir, stage), stage_output(run_dir, stage)
+    model = GnvcVd.from_config(opts.model, seed=opts.seed)
+    check_shapes(opts, model)
+    ckpts = list_checkpoints(folder)
+    resume = None
+    if ckpts:
+        if not opts.resume:
+            raise OptionError(f"{folder} already holds checkpoints (last {ckpts[-1].name}): give --Resume=1 to "
+                              f"continue, or another RunDir")
+        state, meta, resume = load_checkpoint(ckpts[-1])
+        if meta.get("gvcodec.stage") != stage:
+            raise OptionError(f"{ckpts[-1]} is a stage {meta.get('gvcodec.stage')} checkpoint, not stage {stage}")
+        load_training_weights(model, state, f"checkpoint {ckpts[-1]}")
+    else:
+        init = opts.init or (str(stage_output(run_dir, PREVIOUS[stage])) if stage in PREVIOUS else "")
+        if init:
+            from gvcodec.models.checkpoint import load_state_file
+
+            if not Path(init).is_file():
+                raise OptionError(f"stage {stage} starts from {init}, which does not exist: train stage "
+                                  f"{PREVIOUS.get(stage, '0')} first or give --Init=WEIGHTS")
+            load_training_weights(model, load_state_file(init), f"initial weights {init}")
+    trained = select_trainable(model, opts.modules or DEFAULT_MODULES[stage])
+    model.to(device)
+    perceptual = None
+    if opts.perceptual_weight > 0:
+        if not opts.perceptual_weights:
+            raise OptionError("PerceptualWeight > 0 needs PerceptualWeights=FILE (a local VGG16 weights file); "
+                              "gvcodec never downloads weights")
+        from gvcodec.train.perceptual import PerceptualLoss
+
+        perceptual = PerceptualLoss(opts.perceptual_weights).to(device)
+    stage_model = StageModel(model, stage, opts, perceptual).to(device)
+    stage_model.bf16 = device.type == "cuda" and opts.bf16 != "0" or opts.bf16 == "1"
+    optimizer = make_optimizer(model, opts.learning_rate, opts.weight_decay, parse_betas(opts.betas))
+    ema = Ema(model, opts.ema_decay) if opts.ema_decay > 0 else None
+    disc = disc_opt = None
+    if opts.adv_weight > 0 and stage in ("0", "II"):
+        from gvcodec.train.adversarial import PatchDiscriminator3d
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(opts.seed + 1)
+            disc = PatchDiscriminator3d(opts.adv_channels).to(device)
+        disc_opt = torch.optim.AdamW(disc.parameters(), lr=opts.learning_rate, betas=(0.5, 0.9))
+    start, elapsed = 0, 0.0
+    if resume is not None:
+        optimizer.load_state_dict(resume["optimizer"])
+        if ema is not None:
+            ema.load_state_dict(resume["ema"])
+        if disc is not None and "disc" in resume:
+            disc.load_state_dict(resume["disc"])
+            disc_opt.load_state_dict(resume["disc_opt"])
+        set_rng_state(resume["rng"])
+        start, elapsed = int(resume["step"]), float(resume.get("seconds", 0.0))
+        say(f"stage {stage}: resuming at step {start} from {ckpts[-1]}")
+    else:
+        seed_everything(opts.seed * 10 + ("0", "I", "II").index(stage))
+    if start >= opts.steps and output.is_file():
+        return output
+
+    lambdas = lambda_table(opts.lambda_min, opts.lambda_max, model.codec.cfg.qp_levels)
+    spec = ClipSpec(opts.frames, opts.crop, opts.max_stride, opts.flip)
+    per_step = opts.batch_size * world.size
+    if opts.cache_dir and not world.is_main:
+        dist.barrier()  # rank 0 fills the cache first
+    dataset, skipped = build_dataset(opts.data, opts.images, opts.image_fraction, spec, opts.seed, per_step,
+                                     opts.cache_dir, opts.max_frames)
+    if opts.cache_dir and world.is_main:
+        dist.barrier()
+    for s in skipped:
+        say(f"stage {stage}: skipped {s}")
+    say(f"stage {stage}: {len(dataset.clips.videos)} videos, steps {start}..{opts.steps}, batch {opts.batch_size} x "
+        f"{world.size} process(es), crop {opts.crop[0]}x{opts.crop[1]}, {opts.frames} frames, device {device}, "
+        f"training {len(trained)} tensors ({sum(p.numel() for p in model.parameters() if p.requires_grad):,} parameters)")
+    find_unused = dataset.images is not None or disc is not None
+    net = dist.wrap(stage_model, world, device, find_unused)
+    loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers)
+    log = CsvLog(folder / "log.csv", start) if world.is_main else None
+    display = Display(opts.progress if world.is_main else "0")
+    params = [p for p in model.parameters() if p.requires_grad]
+    meta = model_metadata(opts, stage)
+
+    def checkpoint(step: int) -> None:
+        if world.is_main:
+            train_state = {"step": step, "stage": stage, "seconds": elapsed + time.monotonic() - t_start,
+                           "optimizer": optimizer.state_dict(), "rng": rng_state()}
+            if ema is not None:
+                train_state["ema"] = ema.state_dict()
+            if disc is not None:
+                train_state["disc"], train_state["disc_opt"] = disc.state_dict(), disc_opt.state_dict()
+            path = save_checkpoint(folder, step, model.state_dict(), meta, train_state, opts.keep_checkpoints)
+            if opts.verbosity >= 2:
+                say(f"stage {stage}: checkpoint {path}")
+        dist.barrier()
+
+    t_start = time.monotonic()
+    display.start(f"stage {stage}", start, opts.steps)
+    step = start
+    try:
+        with _Signals() as signals:
+            for video in loader:
+                video = video.to(device, non_blocking=True)
+                lr = learning_rate(step, opts.learning_rate, opts.steps, opts.warmup_steps, opts.min_lr_ratio)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                qp = draw_qp(opts.seed, step, world.rank, len(lambdas))
+                log_now = (step + 1) % opts.log_every == 0 or step + 1 == opts.steps
+                out = net(video, qp, lambdas[qp], log_now)
+                loss = out["loss"]
+                adv_on = disc is not None and step >= opts.adv_start
+                terms = dict(out["terms"])
+                if adv_on:
+                    disc.requires_grad_(False)
+                    terms["adv_g"] = generator_loss(disc(out["recon"]))
+                    loss = loss + opts.adv_weight * terms["adv_g"]
+                    disc.requires_grad_(True)
+                if not torch.isfinite(loss):
+                    raise GvcodecError(f"stage {stage}: loss is not finite at step {step} (qp {qp}); "
+                                       f"lower LearningRate or check the data")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if opts.grad_clip > 0:
+                    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, opts.grad_clip))
+                else:
+                    grad_norm = float(torch.linalg.vector_norm(torch.stack(
+                        [p.grad.detach().norm() for p in params if p.grad is not None])))
+                optimizer.step()
+                if ema is not None:
+                    ema.update(model)
+                if adv_on:
+                    d_loss = discriminator_loss(disc(video), disc(out["recon"].detach()))
+                    disc_opt.zero_grad(set_to_none=True)
+                    d_loss.backward()
+                    if world.distributed:
+                        for p in disc.parameters():
+                            if p.grad is not None:
+                                torch.distributed.all_reduce(p.grad)
+                                p.grad /= world.size
+                    disc_opt.step()
+                    terms["adv_d"] = d_loss.detach()
+                step += 1
+                if log_now:
+                    values = {k: float(v) for k, v in terms.items()}
+                    values["loss"] = float(loss.detach())
+                    if out["psnr"] is not None:
+                        values["psnr"] = out["psnr"]
+                    values = dist.mean_over_ranks(values)
+                    row = {"step": step, "stage": stage, "qp": qp, "lambda": lambdas[qp] if stage != "0" else None,
+                           "lr": lr, "grad_norm": grad_norm, "seconds": elapsed + time.monotonic() - t_start, **values}
+                    if log is not None:
+                        log.write(row)
+                    display.update(step, row)
+                stop = _stop_requested(signals.code)
+                pause = bool(opts.stop_after) and step - start >= opts.stop_after and step < opts.steps
+                if step % opts.checkpoint_every == 0 or step == opts.steps or stop or pause:
+                    checkpoint(step)
+                if stop:
+                    exc = Interrupted(f"stage {stage} interrupted at step {step}; checkpoint written to {folder}, "
+                                      f"continue with --Resume=1")
+                    exc.exit_code = stop  # 130 (SIGINT) or 143 (SIGTERM), as the other commands exit
+                    raise exc
+                if pause:
+                    say(f"stage {stage}: stopped at step {step} of {opts.steps} (StopAfter); continue with --Resume=1")
+                    return None
+                if step >= opts.steps:
+                    break
+    finally:
+        display.stop()
+    if start == 0 and opts.steps == 0:
+        checkpoint(0)
+    if world.is_main:
+        final = ema.averaged_state(model) if ema is not None else model.state_dict()
+        save_weights(output, final, {**meta, "gvcodec.step": str(step)})
+        say(f"stage {stage}: done at step {step}; weights {output}")
+    if on_done is not None:
+        on_done(model)
+    dist.barrier()
+    return output
