@@ -9,7 +9,7 @@ two Gaussians fitted to the feature sets (mean, covariance with N-1) is
 
     FVD = |mu_r - mu_d|^2 + Tr(S_r + S_d - 2 (S_r^1/2 S_d S_r^1/2)^1/2)
 
-computed exactly in float64 through symmetric eigen-decompositions (no iterative sqrtm).
+computed in float64 through symmetric eigen-decompositions and one SVD (no iterative sqrtm).
 At least 2 clips are needed; with few clips (one video, not a data set) S has low rank and the
 value says more about the mean features than about the distribution: compare FVDs only at equal
 clip counts. Lower is better; 0 for identical videos.
@@ -168,14 +168,14 @@ def _sqrt_psd(m: np.ndarray) -> np.ndarray:
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
     """Fréchet (2-Wasserstein) distance between N(mu1, cov1) and N(mu2, cov2), in float64.
 
-    Tr((S1 S2)^1/2) is computed as Tr((S1^1/2 S2 S1^1/2)^1/2): the same eigenvalues, but of a
-    symmetric PSD matrix, so it is exact up to rounding even for singular covariances.
+    Tr((S1 S2)^1/2) = Tr((S1^1/2 S2 S1^1/2)^1/2) is computed as the sum of the singular values of
+    S1^1/2 S2^1/2 (whose squares are the eigenvalues of S1^1/2 S2 S1^1/2): symmetric square roots
+    by eigen-decomposition and one SVD, exact up to rounding even for singular covariances, and
+    without squaring the condition number.
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
-    root1 = _sqrt_psd(cov1)
-    values = np.linalg.eigvalsh(root1 @ cov2 @ root1)
-    cross = np.sqrt(np.clip(values, 0, None)).sum()
+    cross = np.linalg.svd(_sqrt_psd(cov1) @ _sqrt_psd(cov2), compute_uv=False).sum()
     return float(((mu1 - mu2) ** 2).sum() + np.trace(cov1) + np.trace(cov2) - 2 * cross)
 
 

@@ -119,10 +119,18 @@ def read_state_dict(path: Path, what: str) -> dict:
 
 def _torchscript_state(path: Path) -> dict | None:
     """The parameters of a TorchScript archive, or None if `path` is not one."""
+    import warnings
+    import zipfile
+
     import torch
 
     try:
-        return dict(torch.jit.load(str(path), map_location="cpu").state_dict())
+        with zipfile.ZipFile(path) as z:
+            if not any(n.endswith("/constants.pkl") or "/code/" in n for n in z.namelist()):
+                return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit.load is deprecated, but it is how these files load
+            return dict(torch.jit.load(str(path), map_location="cpu").state_dict())
     except Exception:  # noqa: BLE001 - not an archive either: the caller reports the first error
         return None
 
