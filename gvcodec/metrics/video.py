@@ -137,8 +137,11 @@ def check_device(device: str) -> str:
         dev = torch.device(device)
     except (RuntimeError, ValueError):
         raise OptionError(f"Device: unknown torch device `{device}'") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise OptionError(f"Device: {device} requested but torch sees no CUDA device")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (dev.index or 0) >= count:
+            raise OptionError(f"Device: {device} requested but torch sees {count or 'no'} CUDA device"
+                              f"{'s' if count != 1 else ''}")
     return device
 
 
