@@ -207,7 +207,9 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
     say(f"stage {stage}: {len(dataset.clips.videos)} videos, steps {start}..{opts.steps}, batch {opts.batch_size} x "
         f"{world.size} process(es), crop {opts.crop[0]}x{opts.crop[1]}, {opts.frames} frames, device {device}, "
         f"training {len(trained)} tensors ({sum(p.numel() for p in model.parameters() if p.requires_grad):,} parameters)")
-    find_unused = dataset.images is not None or disc is not None
+    # Which parameters a step uses depends on the clip: the predictive codec's P-feature adaptor only
+    # from the third latent on, nothing predictive (or temporal in the VAE) for 1-frame image clips.
+    find_unused = stage != "0" or dataset.images is not None or disc is not None
     net = dist.wrap(stage_model, world, device, find_unused)
     loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers)
     log = CsvLog(folder / "log.csv", start) if world.is_main else None
