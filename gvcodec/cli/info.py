@@ -66,7 +66,8 @@ def describe_complexity(model: str, sizes: str, frames: int, measure: bool, devi
 def command(
     file: Optional[str] = typer.Argument(None, help="a .gvc bitstream"),
     model: str = typer.Option("", "--model", help="a registered model: print its per-module parameter table"),
-    complexity: str = typer.Option("", "--complexity", help="WxH[,WxH...]: encoder/decoder kMACs per pixel at each size"),
+    complexity: str = typer.Option("", "--complexity",
+                                   help="WxH[,WxH...]: encoder/decoder kMACs per pixel at each size"),
     measure: bool = typer.Option(False, "--measure", help="with --complexity: also peak memory and ms/frame"),
     frames: int = typer.Option(25, "--frames", help="with --complexity: clip length in frames"),
     device: str = typer.Option("cpu", "--Device", help="with --measure: torch device (cpu, cuda, cuda:N)"),

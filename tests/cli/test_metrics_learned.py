@@ -67,6 +67,8 @@ def test_results_row_carries_the_stream_rate_and_every_metric(bus, run_cli, tmp_
 
 def test_results_rows_need_the_stream_and_metric_names_are_checked(bus, run_cli):
     bad = run_cli("metrics", "-r", bus, "-d", bus, *SIZE, "-f", 2, "--ResultsFile=r.csv")
-    assert bad.returncode == 1 and bad.stderr.strip() == "gvcodec: ResultsFile rows need the decoded stream's rate: give -b STREAM.gvc"
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "gvcodec: ResultsFile rows need the decoded stream's rate: give -b STREAM.gvc"
     bad = run_cli("metrics", "-r", bus, "-d", bus, *SIZE, "-f", 2, "-m", "psnr,lpips")
-    assert bad.returncode == 1 and "unknown metric(s): lpips (known: psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex" in bad.stderr
+    assert bad.returncode == 1
+    assert "unknown metric(s): lpips (known: psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex" in bad.stderr

@@ -61,7 +61,8 @@ def test_missing_trunk_names_the_file_to_provide(tmp_path, monkeypatch, tiny_wei
 
 
 def test_wrong_files_are_one_clear_error(tmp_path, tiny_weights):
-    with pytest.raises(WeightsUnavailable, match=r"features.0.weight has shape \(4, 3, 3, 3\), expected \*x3x11x11 \(wrong file\?\)"):
+    wrong = r"features.0.weight has shape \(4, 3, 3, 3\), expected \*x3x11x11 \(wrong file\?\)"
+    with pytest.raises(WeightsUnavailable, match=wrong):
         build_lpips("alex", str(tiny_weights.vgg16), str(tiny_weights.heads_dir))
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a checkpoint")
