@@ -119,9 +119,6 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 on_done=None) -> Path | None:
     """Train one stage to opts.steps (resuming when asked).
 
-    Returns:
-        The stage output weights path, or None when StopAfter ended this invocation early.
-
     Args:
         opts: the stage's TrainOptions.
         stage: "0", "I" or "II".
@@ -130,6 +127,9 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
         device: the torch device.
         say: where status lines go (the main rank's console).
         on_done: called on every rank with the trained (raw, not averaged) model at the end.
+
+    Returns:
+        The stage output weights path, or None when StopAfter ended this invocation early.
     """
     from gvcodec.models.gnvc_vd import GnvcVd
 
@@ -155,6 +155,10 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 raise OptionError(f"stage {stage} starts from {init}, which does not exist: train stage "
                                   f"{PREVIOUS.get(stage, '0')} first or give --Init=WEIGHTS")
             load_training_weights(model, load_state_file(init), f"initial weights {init}")
+    pad = model.vae.cfg.spatial_stride * model.codec.cfg.pad_multiple
+    if stage != "0" and (opts.crop[0] % pad or opts.crop[1] % pad):
+        say(f"stage {stage}: note: crop {opts.crop[0]}x{opts.crop[1]} is not a multiple of {pad}: the codec codes "
+            f"replicate padding, so bpp is overestimated and steps cost more")
     trained = select_trainable(model, opts.modules or DEFAULT_MODULES[stage])
     model.to(device)
     perceptual = None
@@ -248,8 +252,9 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 terms = dict(out["terms"])
                 if adv_on:
                     disc.requires_grad_(False)
-                    terms["adv_g"] = generator_loss(disc(out["recon"]))
-                    loss = loss + opts.adv_weight * terms["adv_g"]
+                    g_loss = generator_loss(disc(out["recon"]))
+                    loss = loss + opts.adv_weight * g_loss
+                    terms["adv_g"] = g_loss.detach()
                     disc.requires_grad_(True)
                 if not torch.isfinite(loss):
                     raise GvcodecError(f"stage {stage}: loss is not finite at step {step} (qp {qp}); "

@@ -131,7 +131,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("LogEvery", "", parse_int, 10, "CSV log row (and PSNR) every N steps", _C, range=(1, 10**9)),
     _o("ConvertClips", "", parse_int, 2, "clips whose real coded size measures the conversion's rate cost", _C, range=(0, 1000)),
     _o("Progress", "", str, "auto", "progress display on stderr: auto (only on a terminal), 1, 0", _C, choices=("auto", "1", "0")),
-    _o("Verbosity", "-v", parse_int, 1, "0 quiet, 1 stage and checkpoint lines", _C, range=(0, 6)),
+    _o("Verbosity", "-v", parse_int, 1, "0 quiet, 1 stage lines, 2 also every checkpoint", _C, range=(0, 6)),
 )
 
 
@@ -301,3 +301,7 @@ def render_train_markdown() -> str:
         choices = f" ({', '.join(map(str, row.choices))})" if row.choices else ""
         lines.append(f"| `{row.name}` | `{default}` | {row.help}{choices} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_train_markdown())

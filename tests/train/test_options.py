@@ -58,3 +58,12 @@ def test_shipped_config_parses_and_help_lists_every_key():
         assert opts.steps >= 1000 and (opts.frames - 1) % 4 == 0 and opts.crop[0] % 64 == 0
     text = render_train_help()
     assert all(f"--{row.name}" in text for row in TRAIN_OPTIONS)
+
+
+def test_docs_carry_the_generated_option_table():
+    from pathlib import Path
+
+    from gvcodec.train.options import render_train_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "training.md"
+    assert render_train_markdown() in doc.read_text(), "regenerate: python -m gvcodec.train.options"
