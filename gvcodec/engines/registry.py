@@ -20,13 +20,21 @@ ENGINES: dict[str, tuple[str, str, dict]] = {
 
 # model id -> engine id (neural engines register their models here)
 MODELS: dict[str, str] = {
-    "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
+    "gnvc-vd-default": "gnvc-vd", "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
     "givic-tiny": "givic", "givic-s": "givic", "givic-m": "givic", "givic-original": "givic",
 }
 
-# What `gvcodec encode` uses when neither Codec nor Model is given. It becomes the trained
-# neural default once that ships (see the training issue); until then the strongest classical codec.
-DEFAULT_CODEC = "x265"
+# What `gvcodec encode` uses when neither Codec nor Model is given: our trained model, shipped in
+# the package; an installation without its weights file falls back to the strongest classical codec.
+DEFAULT_MODEL = "gnvc-vd-default"
+FALLBACK_CODEC = "x265"
+
+
+def default_model_available() -> bool:
+    from gvcodec.engines.gnvcvd.models import card  # no torch import
+
+    path = card(DEFAULT_MODEL).weights_path
+    return path is not None and path.is_file()
 
 
 def create(engine_id: str):
@@ -44,7 +52,8 @@ def resolve(codec: str, model: str) -> str:
             known = ", ".join(sorted(MODELS)) or "none registered yet"
             raise OptionError(f"unknown model `{model}' (known: {known})")
         return MODELS[model]
-    codec = codec or DEFAULT_CODEC
+    if not codec:
+        return MODELS[DEFAULT_MODEL] if default_model_available() else FALLBACK_CODEC
     if codec not in ENGINES:
         raise OptionError(f"unknown codec `{codec}' (known: {', '.join(sorted(ENGINES))})")
     return codec

@@ -67,19 +67,23 @@ class GnvcVdEngine:
     def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
         from gvcodec.models.gnvc_vd import config_digest
 
-        name = opts.model or "gnvc-vd-tiny"
-        cfg = card(name).config
+        from gvcodec.engines.registry import DEFAULT_MODEL
+
+        name = opts.model or DEFAULT_MODEL
+        model_card = card(name)
+        cfg = model_card.config
+        steps = model_card.flow_steps if opts.flow_steps < 0 else opts.flow_steps
         gop_frames = opts.gop_frames
         if (gop_frames - 1) % 4:
             raise OptionError(f"GOPFrames {gop_frames} is not 1 + 4k (e.g. 17, 21, 25, 33)")
-        if opts.flow_steps and not 0.0 <= opts.flow_start_mix <= 1.0:
+        if steps and not 0.0 <= opts.flow_start_mix <= 1.0:
             raise OptionError(f"FlowStartMix {opts.flow_start_mix} is outside [0, 1]")
         device, precision = _device_and_dtype(opts.device, opts.precision)
         model, digest, _ = load_model(name, opts.model_weights, device)
         params = {
             "qp_index": qp_index(opts.qp, model.codec.cfg.qp_levels),
-            "flow_steps": opts.flow_steps, "flow_start_mix": opts.flow_start_mix,
-            "flow_seed": opts.flow_seed, "context_seed": opts.flow_seed,
+            "flow_steps": steps, "flow_start_mix": opts.flow_start_mix,
+            "flow_seed": opts.flow_seed, "context_seed": model_card.context_seed,
             "precision": precision, "matrix": opts.colour_matrix,
         }
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=ALIGNMENT, params=params,

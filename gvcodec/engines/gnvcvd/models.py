@@ -25,6 +25,8 @@ class ModelCard:
 
     config: str
     weights: str | None = None  # file name under gvcodec/weights
+    flow_steps: int = 5         # refinement steps when FlowSteps is -1 (chosen by measured RD for trained models)
+    context_seed: int = 0       # seed of the DiT's fixed context the weights were trained with
 
     @property
     def weights_path(self) -> Path | None:
@@ -32,6 +34,8 @@ class ModelCard:
 
 
 MODELS: dict[str, ModelCard] = {
+    # our trained default (docs/model-card.md): the tiny size, trained with `gvcodec train`
+    "gnvc-vd-default": ModelCard("gnvc-vd-tiny", "gnvc-vd-default.safetensors"),
     "gnvc-vd-tiny": ModelCard("gnvc-vd-tiny"),
     "gnvc-vd-small": ModelCard("gnvc-vd-small"),
     "gnvc-vd-paper": ModelCard("gnvc-vd-paper"),
