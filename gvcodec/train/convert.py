@@ -67,6 +67,9 @@ def convert(src: Path, dst: Path, opts, say=print) -> dict:
     model = GnvcVd.from_config(name, seed=opts.seed)
     load_training_weights(model, _weights(src), f"weights {src}")
     model.eval().requires_grad_(False)
+    if opts.fp16:  # round first: the tables and the rate report then describe the weights that ship
+        for t in model.parameters():
+            t.data = t.data.half().float()
     levels = model.codec.cfg.qp_levels
     qps = sorted({0, levels // 2, levels - 1})
     clips = _clips(opts, opts.convert_clips)
@@ -97,7 +100,11 @@ def convert(src: Path, dst: Path, opts, say=print) -> dict:
     metadata = {k: v for k, v in meta.items() if k.startswith("gvcodec.") and k != "gvcodec.format"}
     metadata.update({"gvcodec.stage": "final", "gvcodec.converted_from": str(src),
                      "gvcodec.conversion": json.dumps(report)})
-    save_weights(dst, model.state_dict(), metadata)
+    state = model.state_dict()
+    if opts.fp16:
+        params = {name for name, _ in model.named_parameters()}  # buffers (tables, scales) stay exact
+        state = {k: v.half() if k in params else v for k, v in state.items()}
+    save_weights(dst, state, metadata)
     try:  # the output must load into a fresh model of the same size
         GnvcVd.from_config(name).load_weights(dst)
     except ModelError as exc:

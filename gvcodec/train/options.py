@@ -130,6 +130,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("KeepCheckpoints", "", parse_int, 3, "checkpoints kept per stage (older ones are deleted)", _C, range=(1, 10**6)),
     _o("LogEvery", "", parse_int, 10, "CSV log row (and PSNR) every N steps", _C, range=(1, 10**9)),
     _o("ConvertClips", "", parse_int, 2, "clips whose real coded size measures the conversion's rate cost", _C, range=(0, 1000)),
+    _o("Fp16", "", parse_bool, False, "store the converted float weights as float16 (half the file; the model is rounded first, so what is measured is what loads)", _C),
     _o("Progress", "", str, "auto", "progress display on stderr: auto (only on a terminal), 1, 0", _C, choices=("auto", "1", "0")),
     _o("Verbosity", "-v", parse_int, 1, "0 quiet, 1 stage lines, 2 also every checkpoint", _C, range=(0, 6)),
 )

@@ -39,3 +39,16 @@ def test_full_run_of_all_stages_ends_in_final_weights(fast_argv, tmp_path):
         assert (tmp_path / "run" / f"stage-{stage}.safetensors").is_file()
     # a second run finds every stage done and only converts again
     assert run_train(parse_train_args(argv)) == final
+
+
+def test_fp16_conversion_halves_the_file_and_loads_to_the_measured_model(fast_argv, init_weights, tmp_path):
+    full, half = tmp_path / "full.safetensors", tmp_path / "half.safetensors"
+    run_train(parse_train_args(fast_argv("--convert", str(init_weights), "-o", str(full), "--ConvertClips=0")))
+    run_train(parse_train_args(fast_argv("--convert", str(init_weights), "-o", str(half), "--ConvertClips=0",
+                                         "--Fp16=1")))
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    model = GnvcVd.from_config("gnvc-vd-tiny").load_weights(half)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    latents = torch.randn(1, 16, 2, 8, 8)
+    coded = model.codec.compress(latents, 2)
+    assert torch.equal(model.codec.decompress(coded.payload, latents.shape, 2)[0], coded.latents)
