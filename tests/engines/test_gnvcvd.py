@@ -110,3 +110,20 @@ def test_bad_gop_length_is_one_line(make_yuv, run_cli):
     path, _ = make_yuv(64, 64, 3)
     enc = run_cli("encode", "--Model=gnvc-vd-tiny", "-i", path, "-wdt", 64, "-hgt", 64, "--GOPFrames=6", "-b", "a.gvc")
     assert enc.returncode == 1 and "GOPFrames 6 is not 1 + 4k" in enc.stderr and enc.stderr.count("\n") == 1
+
+
+def test_the_shipped_default_loads_by_name_and_decodes_its_own_stream(bus_crop, run_cli, tmp_path):
+    from gvcodec.engines import registry
+    from gvcodec.engines.gnvcvd.models import card
+
+    weights = card("gnvc-vd-default").weights_path
+    assert weights.is_file() and weights.stat().st_size < 20 * 2**20  # shipped in the package, small
+    expected = "gnvc-vd" if registry.DEFAULT_MODEL_READY else registry.FALLBACK_CODEC
+    assert registry.resolve("", "") == expected
+    enc = run_cli("encode", "--Model=gnvc-vd-default", "-i", bus_crop, "-wdt", W, "-hgt", H, "-fr", 30, "-f", 5,
+                  "-q", 37, "-b", "d.gvc", "-o", "rec.yuv", check_rc=0)
+    assert "Bytes written" in enc.stdout
+    assert "gnvc-vd-default" in run_cli("info", "d.gvc", check_rc=0).stdout
+    dec = run_cli("decode", "-b", "d.gvc", "-o", "dec.yuv", check_rc=0)
+    assert len(MD5_OK.findall(dec.stdout)) == 5
+    assert (tmp_path / "rec.yuv").read_bytes() == (tmp_path / "dec.yuv").read_bytes()
