@@ -94,6 +94,17 @@ def run_cli(tmp_path):
     return run
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny models run faster on one thread than on two contended ones; restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A run that collected no test fails (exit 1) instead of returning pytest's 'no tests' code 5."""
     if exitstatus == 5:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 BUS = "bus_352x288_17f_yuv420p.yuv"
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run faster on one thread than on two contended ones; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
+    """Every test here runs on one torch thread (tests/conftest.py)."""
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
