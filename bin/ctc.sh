@@ -3,21 +3,26 @@
 # and decoded through gvcodec's own CLI (decoded MD5s checked), one results CSV, one BD-rate table.
 #
 #   bin/ctc.sh [-s "clip1 clip2 ..."] [-q "22 27 32 37"] [-c "x264 x265"] [-a ANCHOR] [-f FRAMES] [-o OUTDIR]
+#              [-C cfg/randomaccess.cfg] [-p PLOTDIR]
 #
 # Sequences are file names in $GVCODEC_SHARED/sequences (default ../shared/sequences); the
 # per-sequence cfg cfg/per-sequence/<stem>.cfg supplies size and frame rate. Codec names that are
 # not classical (x264, x265, svtav1) are passed as --Model. Extra gvcodec options go in $CTC_EXTRA;
 # CTC_MD=docs/results.md also writes each BD-rate table (and median speeds) into that file.
+# -C picks the coding-structure cfg (default cfg/lowdelay.cfg); -p writes RD plots there (gvcodec plot).
+# CTC_METRICS="lpips-alex,dists,ewarp,..." also measures each decoded video with `gvcodec metrics`
+# into metrics.csv (its own BD-rate tables and plots); see docs/metrics.md for the weights they need.
 set -euo pipefail
 cmdline="bin/ctc.sh $*"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${GVCODEC_SHARED:-$here/../shared}"
 seqs="" qps="22 27 32 37" codecs="x264 x265" anchor="" frames=33 out="$here/out/ctc"
-while getopts "s:q:c:a:f:o:h" opt; do
+structure="$here/cfg/lowdelay.cfg" plots=""
+while getopts "s:q:c:a:f:o:C:p:h" opt; do
   case $opt in
     s) seqs=$OPTARG ;; q) qps=$OPTARG ;; c) codecs=$OPTARG ;; a) anchor=$OPTARG ;;
-    f) frames=$OPTARG ;; o) out=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 0 ;;
+    f) frames=$OPTARG ;; o) out=$OPTARG ;; C) structure=$OPTARG ;; p) plots=$OPTARG ;;
+    *) sed -n '2,13p' "$0"; exit 0 ;;
   esac
 done
 if [ -z "$seqs" ]; then
@@ -27,7 +32,7 @@ fi
 anchor=${anchor:-${codecs%% *}}
 mkdir -p "$out/logs" "$out/streams"
 csv="$out/results.csv"
-rm -f "$csv"
+rm -f "$csv" "$out/metrics.csv"
 for seq in $seqs; do
   stem="${seq%.*}"
   path="$shared/sequences/$seq"
@@ -39,10 +44,17 @@ for seq in $seqs; do
     for qp in $qps; do
       tag="${stem}_${codec}_q${qp}"
       echo "== $tag" >&2
-      gvcodec encode -c "$here/cfg/lowdelay.cfg" "${seqcfg[@]}" -i "$path" -f "$frames" -q "$qp" "$sel" \
+      gvcodec encode -c "$structure" "${seqcfg[@]}" -i "$path" -f "$frames" -q "$qp" "$sel" \
         -b "$out/streams/$tag.gvc" --ReconFile= --ResultsFile="$csv" --SequenceName="$stem" \
         ${CTC_EXTRA:-} > "$out/logs/$tag.enc.log"
-      gvcodec decode -b "$out/streams/$tag.gvc" > "$out/logs/$tag.dec.log"
+      if [ -n "${CTC_METRICS:-}" ]; then
+        gvcodec decode -b "$out/streams/$tag.gvc" -o "$out/dec.y4m" > "$out/logs/$tag.dec.log"
+        gvcodec metrics -w 1 "${seqcfg[@]}" -r "$path" -d "$out/dec.y4m" -f "$frames" -b "$out/streams/$tag.gvc" \
+          -m "$CTC_METRICS" --ResultsFile="$out/metrics.csv" --SequenceName="$stem" > "$out/logs/$tag.metrics.log"
+        rm -f "$out/dec.y4m"
+      else
+        gvcodec decode -b "$out/streams/$tag.gvc" > "$out/logs/$tag.dec.log"
+      fi
     done
   done
 done
@@ -50,6 +62,14 @@ for codec in $codecs; do
   [ "$codec" = "$anchor" ] && continue
   echo
   echo "BD-rate of $codec against $anchor (PCHIP, rate = bpp):"
-  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (low-delay P, constant QP, cfg/lowdelay.cfg)."} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
+  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (constant QP, $(basename "$structure"))."} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
+  if [ -f "$out/metrics.csv" ]; then
+    echo "BD-rate of $codec against $anchor on the CTC_METRICS columns:"
+    gvcodec bdrate "$out/metrics.csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_metrics_${codec}_vs_${anchor}.txt"
+  fi
 done
+if [ -n "$plots" ]; then
+  gvcodec plot "$csv" -o "$plots" --anchor "$anchor"
+  if [ -f "$out/metrics.csv" ]; then gvcodec plot "$out/metrics.csv" -o "$plots/metrics" --anchor "$anchor"; fi
+fi
 echo "results: $csv" >&2
