@@ -1,4 +1,4 @@
-"""Random access to cropped runs of frames, as R'G'B' in [-1, 1].
+"""Random access to cropped runs of frames, as R'G'B' in [-1, 1] or as native 4:2:0 planes.
 
 * Raw YUV (listed with its size) is read by seeking: only the rows of the crop of the frames
   asked for are read, so a 1080p clip is never read whole.
@@ -8,7 +8,9 @@
 
 Colour: BT.709 (gvcodec.io.colour), limited range unless the file says full range. The crop is
 converted with a margin of two luma samples where the picture has them, so its chroma is
-up-sampled exactly as in a whole-picture conversion.
+up-sampled exactly as in a whole-picture conversion. `read(win, yuv420=True)` skips the colour
+conversion and returns the code values of a 4:2:0 source as the GIViC engine sees them (see
+`planes_to_yuv420`).
 """
 
 from __future__ import annotations
@@ -76,6 +78,29 @@ def planes_to_video(frames: list[tuple[np.ndarray, ...]], fmt: VideoFormat, full
     return (rgb * 2.0 - 1.0).permute(1, 0, 2, 3).contiguous()
 
 
+def planes_to_yuv420(frames: list[tuple[np.ndarray, ...]], fmt: VideoFormat, inner: tuple[int, int, int, int],
+                     flip: bool = False) -> torch.Tensor:
+    """Frames of 4:2:0 planes (cut to the padded crop) -> float32 [2, T, h, w] in [-1, 1].
+
+    The code values are mapped as the GIViC engine maps its input (v / (2^bits - 1) * 2 - 1, no
+    range conversion), optionally flipped, and packed losslessly as GIViC's full-size target:
+    luma and the checkerboard multiplex of U and V (gvcodec.models.givic.yuv420.pack420).
+    """
+    from gvcodec.models.givic.yuv420 import pack420
+
+    if fmt.chroma_format != 420:
+        raise InputError(f"native 4:2:0 clips need a 4:2:0 source, not {fmt.chroma_format}")
+    x, y, w, h = inner  # even (chroma-aligned origin, even crop offsets)
+    top = float((1 << fmt.bit_depth) - 1)
+    cuts = ((y, y + h, x, x + w), (y // 2, (y + h) // 2, x // 2, (x + w) // 2))
+    planes = []
+    for i in range(3):
+        r0, r1, c0, c1 = cuts[min(i, 1)]
+        p = torch.from_numpy(np.stack([f[i][r0:r1, c0:c1] for f in frames]).astype(np.float32)) / top * 2.0 - 1.0
+        planes.append(p.flip(-1) if flip else p)
+    return pack420(*planes).permute(1, 0, 2, 3).contiguous()
+
+
 class RawVideo:
     """A raw planar YUV file read by seeking.
 
@@ -97,8 +122,9 @@ class RawVideo:
         in_file = size // self.frame_bytes
         self.num_frames = min(frames, in_file) if frames else in_file
 
-    def read(self, win: Window) -> torch.Tensor:
-        """The window as float32 [3, count, h, w] in [-1, 1]."""
+    def read(self, win: Window, yuv420: bool = False, flip: bool = False) -> torch.Tensor:
+        """The window as float32 [3, count, h, w] R'G'B' in [-1, 1] (flip: the caller's), or with `yuv420`
+        as [2, count, h, w] packed 4:2:0 code values (`planes_to_yuv420`, flipped here when asked)."""
         x0, y0, x1, y1 = _padded(win, self.fmt)
         sy, sx = self.fmt.chroma_shift
         dtype = np.uint8 if self.bytes_per_sample == 1 else np.dtype("<u2")
@@ -116,7 +142,10 @@ class RawVideo:
                     planes.append(np.frombuffer(buf, dtype=dtype).reshape(r1 - r0, pw)[:, c0:c1])
                     base += ph * pw * self.bytes_per_sample
                 frames.append(tuple(planes))
-        return planes_to_video(frames, self.fmt, self.full_range, (win.x - x0, win.y - y0, win.w, win.h))
+        inner = (win.x - x0, win.y - y0, win.w, win.h)
+        if yuv420:
+            return planes_to_yuv420(frames, self.fmt, inner, flip)
+        return planes_to_video(frames, self.fmt, self.full_range, inner)
 
 
 class AvVideo:
@@ -138,7 +167,8 @@ class AvVideo:
             count = count_frames(path)
         self.num_frames = min(count, max_frames) if max_frames else count
 
-    def read(self, win: Window) -> torch.Tensor:
+    def read(self, win: Window, yuv420: bool = False, flip: bool = False) -> torch.Tensor:
+        """As `RawVideo.read`."""
         from gvcodec.io.container import PyAvReader
 
         x0, y0, x1, y1 = _padded(win, self.fmt)
@@ -160,7 +190,10 @@ class AvVideo:
             if len(recent) < win.last - win.start + 1:
                 raise InputError(f"video `{self.path}' has fewer frames than the {win.last + 1} needed")
             frames = recent[::win.stride][:win.count]
-        return planes_to_video(frames, self.fmt, self.full_range, (win.x - x0, win.y - y0, win.w, win.h))
+        inner = (win.x - x0, win.y - y0, win.w, win.h)
+        if yuv420:
+            return planes_to_yuv420(frames, self.fmt, inner, flip)
+        return planes_to_video(frames, self.fmt, self.full_range, inner)
 
 
 def count_frames(path: str) -> int:

@@ -28,12 +28,15 @@ _CLIP, _IMAGE, _KIND = 0xC11B, 0x1A6E, 0x57E9  # stream tags of the per-sample g
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """Shape of the samples: frames per clip, crop (width, height), stride range, flips."""
+    """Shape of the samples: frames per clip, crop (width, height), stride range, flips, and the sample
+    layout: R'G'B' [3, T, h, w] (GNVC-VD) or, with `yuv420`, native 4:2:0 code values packed as
+    GIViC's target [2, T, h, w] (luma, checkerboard U/V multiplex; 4:2:0 sources only)."""
 
     frames: int
     crop: tuple[int, int]
     max_stride: int = 1
     flip: bool = True
+    yuv420: bool = False
 
 
 def _rng(seed: int, tag: int, index: int) -> np.random.Generator:
@@ -63,7 +66,9 @@ class ClipDataset(Dataset):
         self.videos, self.skipped = [], []
         for e in entries:
             video = open_video(e, cache_dir, max_frames)
-            if video.fmt.width < spec.crop[0] or video.fmt.height < spec.crop[1]:
+            if spec.yuv420 and video.fmt.chroma_format != 420:
+                self.skipped.append(f"{e.path} (chroma format {video.fmt.chroma_format}; native 4:2:0 clips need 4:2:0)")
+            elif video.fmt.width < spec.crop[0] or video.fmt.height < spec.crop[1]:
                 self.skipped.append(f"{e.path} ({video.fmt.width}x{video.fmt.height} is smaller than the crop)")
             elif video.num_frames < spec.frames:
                 self.skipped.append(f"{e.path} ({video.num_frames} frames, clips need {spec.frames})")
@@ -91,6 +96,8 @@ class ClipDataset(Dataset):
 
     def __getitem__(self, index: int) -> torch.Tensor:
         v, win, flip = self.window(index)
+        if self.spec.yuv420:  # flipped as planes: flipping the packed multiplex would swap U and V sites
+            return self.videos[v].read(win, yuv420=True, flip=flip)
         clip = self.videos[v].read(win)
         return clip.flip(-1) if flip else clip
 
