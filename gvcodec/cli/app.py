@@ -28,7 +28,7 @@ def _register() -> None:
     app.command("info", help="Show a bitstream's header and units, or a model's parameters.")(info.command)
     app.command("metrics", context_settings=RAW, help="PSNR (HM), RGB PSNR, MS-SSIM, VMAF, E_warp, LPIPS, DISTS, CLIP-F and FVD of DEC against REF.")(metrics.command)
     app.command("bdrate", help="BD-rate of test results against anchor results (results CSVs).")(bdrate.command)
-    app.command("train", context_settings=RAW, help="Train a GNVC-VD model (stages 0, I, II) or convert its weights.")(train.command)
+    app.command("train", context_settings=RAW, help="Train a GNVC-VD (stages 0, I, II) or GIViC (stage P) model, or convert its weights.")(train.command)
     app.command("plot", help="RD curves per sequence and metric, and a BD-rate table image (PNG).")(plot.command)
     app.command("compare", help="Side-by-side video and study page; --serve records choices, --tally counts them.")(compare.command)
 

@@ -1,4 +1,4 @@
-"""`gvcodec train`: train GNVC-VD stage by stage, or convert trained weights (see gvcodec/train)."""
+"""`gvcodec train`: train GNVC-VD stage by stage or pretrain GIViC, or convert trained weights (see gvcodec/train)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`gvcodec train`: training GNVC-VD models stage by stage (0: VAE, I: latent alignment, II: pixel fine-tuning).
+"""`gvcodec train`: training GNVC-VD models stage by stage (0: VAE, I: latent alignment, II: pixel fine-tuning)
+and pretraining GIViC models (stage P).
 
 Modules, one job each:
 
@@ -7,7 +8,9 @@ Modules, one job each:
 * `clips`: random access to frames (raw YUV by seeking, PyAV files decoded or cached as raw YUV).
 * `data`: clip and image datasets, the step-indexed sampler, the DataLoader.
 * `losses`: rate, distortions, MS-SSIM, conditional flow matching; `perceptual`, `adversarial`: optional terms.
-* `stages`: what each stage computes and which parameters it trains; the per-QP lambda table.
+* `families`: what is model-specific (stages, loss module, samples, metadata, conversion) per model family.
+* `stages`: what each GNVC-VD stage computes and which parameters it trains; the per-QP lambda table.
+* `givic`: the GIViC stage P loss (amortised grids + shared denoiser under the encoder's RD loss) and conversion.
 * `optim`: AdamW, warm-up + cosine schedule, EMA.
 * `checkpoint`: safetensors checkpoints with config and step inside, sidecar state, RNG states.
 * `progress`: rich progress display and the CSV log.

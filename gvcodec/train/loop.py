@@ -12,7 +12,6 @@ same weights as never stopping (on the same device type and thread count).
 
 from __future__ import annotations
 
-import math
 import random
 import signal
 import time
@@ -26,10 +25,12 @@ from gvcodec.errors import GvcodecError, OptionError
 from gvcodec.train import distributed as dist
 from gvcodec.train.adversarial import discriminator_loss, generator_loss
 from gvcodec.train.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, save_weights, set_rng_state
-from gvcodec.train.data import ClipSpec, build_dataset, make_loader
+from gvcodec.train.data import build_dataset, make_loader
+from gvcodec.train.families import check_stage, family_of
 from gvcodec.train.optim import Ema, learning_rate, make_optimizer, parse_betas
+from gvcodec.train.options import STAGES
 from gvcodec.train.progress import CsvLog, Display
-from gvcodec.train.stages import DEFAULT_MODULES, StageModel, draw_qp, lambda_table, select_trainable
+from gvcodec.train.stages import draw_qp, select_trainable
 
 PREVIOUS = {"I": "0", "II": "I"}
 TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
@@ -47,15 +48,14 @@ def stage_output(run_dir: Path, stage: str) -> Path:
     return run_dir / f"stage-{stage}.safetensors"
 
 
-def model_metadata(opts, stage: str) -> dict[str, str]:
-    """Metadata every weights file of the run carries."""
+def model_metadata(opts, stage: str, model) -> dict[str, str]:
+    """Metadata every weights file of the run carries (plus the family's own keys)."""
     from gvcodec.models.configs import resolve_model_cfg
 
     cfg_path = resolve_model_cfg(opts.model)
     return {"gvcodec.stage": stage, "gvcodec.model": str(opts.model), "gvcodec.model_config": cfg_path.read_text(),
             "gvcodec.config": yaml.safe_dump(opts.as_dict(), sort_keys=False),
-            "gvcodec.refine_steps": str(opts.refine_steps), "gvcodec.start_mix": str(opts.start_mix),
-            "gvcodec.context_seed": str(opts.context_seed)}
+            **family_of(opts.model).metadata(opts, model)}
 
 
 def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
@@ -65,17 +65,6 @@ def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor]
     own = model.state_dict()
     state = {k: (own[k] if k.endswith(TABLE_SUFFIXES) and k in own else v) for k, v in state.items()}
     load_into(model, state, what)
-
-
-def check_shapes(opts, model) -> None:
-    vae = model.vae.cfg
-    frames, (w, h) = opts.frames, opts.crop
-    if (frames - 1) % vae.temporal_stride:
-        raise OptionError(f"Frames {frames}: clips need 1 + {vae.temporal_stride}k frames for this VAE")
-    step = math.lcm(opts.crop_multiple, vae.spatial_stride * model.dit.cfg.patch_size[1])
-    if w % step or h % step:
-        raise OptionError(f"Crop {w}x{h} must be a multiple of {step} (CropMultiple {opts.crop_multiple}, "
-                          f"VAE stride x DiT patch)")
 
 
 def seed_everything(seed: int) -> None:
@@ -121,7 +110,7 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
 
     Args:
         opts: the stage's TrainOptions.
-        stage: "0", "I" or "II".
+        stage: "0", "I", "II" (GNVC-VD) or "P" (GIViC): one of the model family's stages.
         run_dir: the run folder.
         world: process rank and count.
         device: the torch device.
@@ -131,11 +120,11 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
     Returns:
         The stage output weights path, or None when StopAfter ended this invocation early.
     """
-    from gvcodec.models.gnvc_vd import GnvcVd
-
+    family = family_of(opts.model)
+    check_stage(family, stage, opts.model)
     folder, output = stage_dir(run_dir, stage), stage_output(run_dir, stage)
-    model = GnvcVd.from_config(opts.model, seed=opts.seed)
-    check_shapes(opts, model)
+    model = family.build(opts)
+    family.check(opts, model, stage, say)
     ckpts = list_checkpoints(folder)
     resume = None
     if ckpts:
@@ -155,11 +144,7 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 raise OptionError(f"stage {stage} starts from {init}, which does not exist: train stage "
                                   f"{PREVIOUS.get(stage, '0')} first or give --Init=WEIGHTS")
             load_training_weights(model, load_state_file(init), f"initial weights {init}")
-    pad = model.vae.cfg.spatial_stride * model.codec.cfg.pad_multiple
-    if stage != "0" and (opts.crop[0] % pad or opts.crop[1] % pad):
-        say(f"stage {stage}: note: crop {opts.crop[0]}x{opts.crop[1]} is not a multiple of {pad}: the codec codes "
-            f"replicate padding, so bpp is overestimated and steps cost more")
-    trained = select_trainable(model, opts.modules or DEFAULT_MODULES[stage])
+    trained = select_trainable(model, opts.modules or family.default_modules(stage, model))
     model.to(device)
     perceptual = None
     if opts.perceptual_weight > 0:
@@ -169,7 +154,7 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
         from gvcodec.train.perceptual import PerceptualLoss
 
         perceptual = PerceptualLoss(opts.perceptual_weights).to(device)
-    stage_model = StageModel(model, stage, opts, perceptual).to(device)
+    stage_model = family.stage_model(model, stage, opts, perceptual).to(device)
     stage_model.bf16 = device.type == "cuda" and opts.bf16 != "0" or opts.bf16 == "1"
     optimizer = make_optimizer(model, opts.learning_rate, opts.weight_decay, parse_betas(opts.betas))
     ema = Ema(model, opts.ema_decay) if opts.ema_decay > 0 else None
@@ -193,33 +178,31 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
         start, elapsed = int(resume["step"]), float(resume.get("seconds", 0.0))
         say(f"stage {stage}: resuming at step {start} from {ckpts[-1]}")
     else:
-        seed_everything(opts.seed * 10 + ("0", "I", "II").index(stage))
+        seed_everything(opts.seed * 10 + STAGES.index(stage))
     if start >= opts.steps and output.is_file():
         return output
 
-    lambdas = lambda_table(opts.lambda_min, opts.lambda_max, model.codec.cfg.qp_levels)
-    spec = ClipSpec(opts.frames, opts.crop, opts.max_stride, opts.flip)
+    points = family.rate_points(opts, model)  # (QP label, lambda) drawn per step
+    spec = family.clip_spec(opts, model)
     per_step = opts.batch_size * world.size
     if opts.cache_dir and not world.is_main:
         dist.barrier()  # rank 0 fills the cache first
-    dataset, skipped = build_dataset(opts.data, opts.images, opts.image_fraction, spec, opts.seed, per_step,
-                                     opts.cache_dir, opts.max_frames)
+    dataset, skipped = build_dataset(opts.data, opts.images if family.images else "", opts.image_fraction, spec,
+                                     opts.seed, per_step, opts.cache_dir, opts.max_frames)
     if opts.cache_dir and world.is_main:
         dist.barrier()
     for s in skipped:
         say(f"stage {stage}: skipped {s}")
     say(f"stage {stage}: {len(dataset.clips.videos)} videos, steps {start}..{opts.steps}, batch {opts.batch_size} x "
-        f"{world.size} process(es), crop {opts.crop[0]}x{opts.crop[1]}, {opts.frames} frames, device {device}, "
+        f"{world.size} process(es), crop {opts.crop[0]}x{opts.crop[1]}, {spec.frames} frames, device {device}, "
         f"training {len(trained)} tensors ({sum(p.numel() for p in model.parameters() if p.requires_grad):,} parameters)")
-    # Which parameters a step uses depends on the clip: the predictive codec's P-feature adaptor only
-    # from the third latent on, nothing predictive (or temporal in the VAE) for 1-frame image clips.
-    find_unused = stage != "0" or dataset.images is not None or disc is not None
+    find_unused = family.find_unused(stage, dataset.images is not None, disc is not None)
     net = dist.wrap(stage_model, world, device, find_unused)
     loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers)
     log = CsvLog(folder / "log.csv", start) if world.is_main else None
     display = Display(opts.progress if world.is_main else "0")
     params = [p for p in model.parameters() if p.requires_grad]
-    meta = model_metadata(opts, stage)
+    meta = model_metadata(opts, stage, model)
 
     def checkpoint(step: int) -> None:
         if world.is_main:
@@ -244,9 +227,9 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 lr = learning_rate(step, opts.learning_rate, opts.steps, opts.warmup_steps, opts.min_lr_ratio)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                qp = draw_qp(opts.seed, step, world.rank, len(lambdas))
+                qp, lam = points[draw_qp(opts.seed, step, world.rank, len(points))]
                 log_now = (step + 1) % opts.log_every == 0 or step + 1 == opts.steps
-                out = net(video, qp, lambdas[qp], log_now)
+                out = net(video, qp, lam, log_now)
                 loss = out["loss"]
                 adv_on = disc is not None and step >= opts.adv_start
                 terms = dict(out["terms"])
@@ -287,7 +270,7 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                     if out["psnr"] is not None:
                         values["psnr"] = out["psnr"]
                     values = dist.mean_over_ranks(values)
-                    row = {"step": step, "stage": stage, "qp": qp, "lambda": lambdas[qp] if stage != "0" else None,
+                    row = {"step": step, "stage": stage, "qp": qp, "lambda": lam if stage != "0" else None,
                            "lr": lr, "grad_norm": grad_norm, "seconds": elapsed + time.monotonic() - t_start, **values}
                     if log is not None:
                         log.write(row)

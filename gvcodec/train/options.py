@@ -5,8 +5,8 @@ docs/training.md and validation, like gvcodec/options/table.py does for encode/d
 
 Precedence is HM's: arguments are read strictly left to right and the last assignment wins.
 `-c FILE` reads a cfg file at its position: a YAML file (`.yaml`/`.yml`) holds `Key: value` pairs
-plus an optional `stages:` mapping whose sections (`"0"`, `I`, `II`) assign keys for one stage
-only; any other file is an HM cfg (`Key : value` lines). On the command line `--Key=value` sets a
+plus an optional `stages:` mapping whose sections (`"0"`, `I`, `II` for GNVC-VD, `P` for GIViC)
+assign keys for one stage only; any other file is an HM cfg (`Key : value` lines). On the command line `--Key=value` sets a
 key for every stage and `--II.Key=value` for one stage. `resolve(stage)` replays the assignments
 in order, keeping those that apply to the stage, so a later global `--Steps=10` overrides the
 Steps of every stage section read before it.
@@ -25,7 +25,7 @@ from gvcodec.errors import OptionError
 from gvcodec.options.parse import Options, _Parser
 from gvcodec.options.table import Option, parse_bool, parse_int
 
-STAGES = ("0", "I", "II")
+STAGES = ("0", "I", "II", "P")  # every stage name; a model family trains some of them (families.py)
 TRAIN = "train"
 
 
@@ -35,7 +35,7 @@ def parse_float(text: str) -> float:
 
 def parse_stage(text: str) -> str:
     t = text.strip()
-    aliases = {"1": "I", "2": "II", "ALL": "all", "All": "all"}
+    aliases = {"1": "I", "2": "II", "p": "P", "ALL": "all", "All": "all"}
     return aliases.get(t, t)
 
 
@@ -63,8 +63,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     # -- run -----------------------------------------------------------------------------------
     _o("Model", "", str, "gnvc-vd-tiny", "model size: a name in cfg/models or a model YAML path", _R),
     _o("RunDir", "", str, "runs/train", "folder of the run: one sub-folder per stage, final weights", _R),
-    _o("Stage", "", parse_stage, "all", "stage to train: 0 (VAE), I (latent alignment), II (pixel fine-tuning), "
-       "all (0, I, II, then conversion; finished stages are skipped)", _R, choices=("0", "I", "II", "all")),
+    _o("Stage", "", parse_stage, "all", "stage to train: GNVC-VD 0 (VAE), I (latent alignment), II (pixel "
+       "fine-tuning); GIViC P (pretraining); all (the model's stages, then conversion; finished stages are "
+       "skipped)", _R, choices=("0", "I", "II", "P", "all")),
     _o("Resume", "", parse_bool, False, "continue from the last checkpoint of the stage", _R),
     _o("Init", "", str, "", "weights to start the stage from (default: the previous stage's output, or "
        "the seeded initialisation for stage 0)", _R),
@@ -75,7 +76,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("Convert", ("--convert",), str, "", "convert this checkpoint to final weights (with -o) instead of training", _R),
     _o("OutputFile", "-o", str, "", "output weights file of --convert (default: RunDir/final.safetensors)", _R),
     _o("Modules", "", str, "", "trained parameters: comma list of name prefixes (vae, vae.decoder, codec, dit, "
-       "dit.vace_); empty = the stage's default (0: vae; I: codec,dit; II: codec,dit)", _R),
+       "dit.vace_; GIViC: encoder, denoiser, state_init); empty = the stage's default (0: vae; I: codec,dit; "
+       "II: codec,dit; P: every parameter)", _R),
     # -- data ----------------------------------------------------------------------------------
     _o("Data", "", str, "", "videos: comma list of MANIFEST.tsv files, folders (their MANIFEST.tsv or every "
        "video in them) or video files", _D),
@@ -85,7 +87,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
        "decode from the start for every clip)", _D),
     _o("MaxFrames", "", parse_int, 0, "use at most the first N frames of each video (0 = all)", _D, range=(0, 10**7)),
     _o("Workers", "", parse_int, 1, "DataLoader worker processes (0 = load in the training process)", _D, range=(0, 64)),
-    _o("Frames", "", parse_int, 5, "frames per clip (1 + 4k for the Wan VAE)", _D, range=(1, 1024)),
+    _o("Frames", "", parse_int, 5, "frames per clip (GNVC-VD: 1 + 4k for the Wan VAE; GIViC: any count, "
+       "0 = the model's GOP length)", _D, range=(0, 1024)),
     _o("Crop", "", parse_crop, (128, 128), "random crop: N or WxH (multiples of CropMultiple)", _D),
     _o("CropMultiple", "", parse_int, 64, "crop sizes must be multiples of this", _D, range=(1, 1024)),
     _o("MaxStride", "", parse_int, 2, "temporal stride drawn from 1..MaxStride per clip", _D, range=(1, 64)),
@@ -103,6 +106,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("QuantMode", "", str, "ste", "latent quantisation in training", _S, choices=("ste", "noise")),
     _o("LambdaMin", "", parse_float, 0.01, "lambda of QP index 0 (coarsest)", _S, range=(0.0, 1e9)),
     _o("LambdaMax", "", parse_float, 1.0, "lambda of the last QP index; QP q gets LambdaMin*(LambdaMax/LambdaMin)^(q/(Q-1))", _S, range=(0.0, 1e9)),
+    _o("QpMin", "", parse_int, 22, "GIViC: lowest QP drawn per step; lambda = the model's overfit lambda of the QP "
+       "(lambda_ref at QP 32, x2 every 3 QP down), as the encoder uses", _S, range=(0, 63)),
+    _o("QpMax", "", parse_int, 42, "GIViC: highest QP drawn per step (uniform over QpMin..QpMax)", _S, range=(0, 63)),
     # -- losses ----------------------------------------------------------------------------------
     _o("L1Weight", "", parse_float, 1.0, "stage 0: pixel L1 weight", _L, range=(0.0, 1e9)),
     _o("MseWeight", "", parse_float, 1.0, "stage 0: pixel MSE weight", _L, range=(0.0, 1e9)),
@@ -117,6 +123,12 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("CodecLatentWeight", "", parse_float, 1.0, "stage I/II: weight of |x_c - x_1|^2 (decoded vs clean latents)", _L, range=(0.0, 1e9)),
     _o("RefineLatentWeight", "", parse_float, 1.0, "stage I/II: weight of |x~_1 - x_1|^2 (refined vs clean latents)", _L, range=(0.0, 1e9)),
     _o("CfmWeight", "", parse_float, 1.0, "stage I: conditional flow-matching weight (outside lambda)", _L, range=(0.0, 1e9)),
+    _o("Objective", "", str, "denoise", "stage P: distortion of the denoising pass at a random t per level (denoise) "
+       "or of the unrolled few-step sampler the decoder runs (sample)", _L, choices=("denoise", "sample")),
+    _o("CoarseWeight", "", parse_float, 1.0, "stage P: weight of the coarser pyramid levels' mean MSE (inside lambda, "
+       "beside the full-size 4:2:0 MSE)", _L, range=(0.0, 1e9)),
+    _o("InnerSteps", "", parse_int, 0, "stage P: Adam steps fitting each clip's grids at the drawn lambda before the "
+       "loss (the encoder's overfit loop, first order; 0 = the grid encoder's grids as they are)", _L, range=(0, 1000)),
     # -- refinement ------------------------------------------------------------------------------
     _o("RefineSteps", "", parse_int, 5, "Euler steps of inference (recorded in the weights for the engine)", _F, range=(1, 1000)),
     _o("StartMix", "", parse_float, 0.7, "weight of the decoded latents in the refinement start point (t_N)", _F, range=(0.0, 1.0)),
@@ -184,7 +196,7 @@ class _TrainParser(_Parser):
             stage, _, key = key.partition(".")
             stage = parse_stage(stage)
             if stage not in STAGES:
-                self.unknown.append(f"{where}error: unknown stage `{stage}' in `{stage}.{key}' (stages: 0, I, II)")
+                self.unknown.append(f"{where}error: unknown stage `{stage}' in `{stage}.{key}' (stages: 0, I, II, P)")
                 return
         row = self.table.get(key) or self.table.get(self.lower.get(key.lower(), ""))
         if row is None:
@@ -213,11 +225,11 @@ class _TrainParser(_Parser):
         for key, value in doc.items():
             if key == "stages":
                 if not isinstance(value, dict):
-                    raise OptionError(f"{path}: `stages' must map stage names (0, I, II) to Key: value pairs")
+                    raise OptionError(f"{path}: `stages' must map stage names (0, I, II, P) to Key: value pairs")
                 for stage, section in value.items():
                     name = parse_stage(str(stage))
                     if name not in STAGES:
-                        raise OptionError(f"{path}: unknown stage `{stage}' (stages: 0, I, II)")
+                        raise OptionError(f"{path}: unknown stage `{stage}' (stages: 0, I, II, P)")
                     if not isinstance(section, dict):
                         raise OptionError(f"{path}: stage `{stage}' must hold Key: value pairs")
                     self.scope = name
@@ -274,7 +286,7 @@ def render_train_help() -> str:
     lines = ["Usage: gvcodec train [-c FILE.yaml]... [--Key=value] [--STAGE.Key=value]...",
              "       gvcodec train --convert CKPT.safetensors [-o OUT.safetensors]", "",
              "Options are read left to right (cfg files at the position of their -c); the last value wins.",
-             "A YAML cfg may hold `stages: {\"0\": {...}, I: {...}, II: {...}}` sections; `--II.Key=value` sets",
+             "A YAML cfg may hold `stages: {\"0\": {...}, I: {...}, II: {...}, P: {...}}` sections; `--II.Key=value` sets",
              "a key for one stage only.", "",
              "  -c FILE                        parse the cfg FILE (YAML or HM `Key : value`) at this position"]
     sections: dict[str, list[Option]] = {}

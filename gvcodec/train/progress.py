@@ -1,7 +1,8 @@
 """Progress of a training run: a rich display on a terminal, a CSV log always.
 
-The CSV (`log.csv` in the stage folder) has one row every LogEvery steps: step, stage, qp,
-lambda, loss, every loss term (empty where the stage has none), bpp, psnr, lr, grad_norm and
+The CSV (`log.csv` in the stage folder) has one row every LogEvery steps: step, stage, qp (the
+QP index for GNVC-VD, the QP for GIViC), lambda, loss, every loss term (empty where the stage
+has none), bpp, psnr, lr, grad_norm and
 seconds (training time of the stage so far, across resumes). On resume, rows after the
 checkpoint's step are dropped so the log matches the weights.
 """
@@ -13,7 +14,8 @@ import sys
 from pathlib import Path
 
 COLUMNS = ("step", "stage", "qp", "lambda", "loss", "l1", "mse", "latent_reg", "pixel_mse", "msssim", "perceptual",
-           "adv_g", "adv_d", "codec_mse", "refine_mse", "cfm", "bpp", "psnr", "lr", "grad_norm", "seconds")
+           "adv_g", "adv_d", "codec_mse", "refine_mse", "cfm", "coarse_mse", "bpp", "psnr", "lr", "grad_norm", "seconds")
+TERM_COLUMNS = COLUMNS[5:COLUMNS.index("bpp")]
 
 
 class CsvLog:
@@ -75,7 +77,7 @@ class Display:
         for key, label in (("bpp", "bpp"), ("psnr", "PSNR")):
             if row.get(key) is not None:
                 parts.append(f"{label} {row[key]:.4g}")
-        parts += [f"{k} {row[k]:.3g}" for k in COLUMNS[5:16] if isinstance(row.get(k), float) and k != "bpp"][:4]
+        parts += [f"{k} {row[k]:.3g}" for k in TERM_COLUMNS if isinstance(row.get(k), float)][:4]
         parts.append(f"lr {row['lr']:.2e}")
         self._progress.update(self._task, completed=step, info="  ".join(parts))
 

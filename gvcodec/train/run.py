@@ -7,6 +7,9 @@ Run folder layout (RunDir):
     stage-I/..., stage-I.safetensors, stage-II/..., stage-II.safetensors
     final.safetensors                                          converted weights (entropy tables frozen)
 
+for GNVC-VD; a GIViC model has the one stage P (stage-P/, stage-P.safetensors, final.safetensors).
+The model's family (families.py) decides the stages of Stage=all and the conversion.
+
 With Stage=all a stage whose output already holds its Steps is skipped, so re-running the same
 command (with --Resume=1 after an interruption) carries a run to its end.
 """
@@ -20,7 +23,8 @@ import torch
 
 from gvcodec.train import distributed as dist
 from gvcodec.train.checkpoint import read_metadata
-from gvcodec.train.options import STAGES, TrainArgs, expand_path
+from gvcodec.train.families import check_stage, family_of
+from gvcodec.train.options import TrainArgs, expand_path
 
 
 def _say(verbosity: int, world: dist.World):
@@ -48,7 +52,6 @@ def run_train(args: TrainArgs, on_done=None) -> Path | None:
         args: the parsed arguments.
         on_done: passed to `train_stage` (called on every rank with each trained model).
     """
-    from gvcodec.train.convert import convert
     from gvcodec.train.loop import stage_output, train_stage
 
     base = args.resolve(None)
@@ -60,14 +63,20 @@ def run_train(args: TrainArgs, on_done=None) -> Path | None:
         torch.set_num_threads(base.threads)
     run_dir = Path(expand_path(base.run_dir))
     if base.convert:
-        opts = args.resolve("II")
+        src = Path(expand_path(base.convert))
+        model = base.model
+        if src.suffix == ".safetensors" and src.is_file():
+            model = read_metadata(src).get("gvcodec.model", base.model)
+        family = family_of(model)
         dst = Path(expand_path(base.output_file)) if base.output_file else run_dir / "final.safetensors"
-        convert(Path(expand_path(base.convert)), dst, opts, say)
+        family.convert(src, dst, args.resolve(family.convert_stage), say)
         return dst
+    family = family_of(base.model)
+    check_stage(family, base.stage, base.model)
     device = dist.pick_device(base.device, world)
     dist.init(world, device)
     try:
-        stages = STAGES if base.stage == "all" else (base.stage,)
+        stages = family.stages if base.stage == "all" else (base.stage,)
         last = None
         for stage in stages:
             opts = args.resolve(stage)
@@ -81,7 +90,7 @@ def run_train(args: TrainArgs, on_done=None) -> Path | None:
                 return None
         if base.stage == "all" and world.is_main:
             dst = Path(expand_path(base.output_file)) if base.output_file else run_dir / "final.safetensors"
-            convert(last, dst, args.resolve("II"), say)
+            family.convert(last, dst, args.resolve(family.convert_stage), say)
             last = dst
         dist.barrier()
         return last

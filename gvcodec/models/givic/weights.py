@@ -1,9 +1,9 @@
 """GIViC weights: checkpoints with metadata (model, GOP length), or the seeded initialization.
 
-Until `gvcodec train` produces GIViC checkpoints, a model without a weights file is built with
-a deterministic seeded initialization (``GivicConfig.init_seed``). That model is NOT trained: it
-codes real, decodable streams, but its reconstructions come only from what the per-GOP
-overfitting learns. The stream records which weights it was coded with (the SHA-256 of the
+`gvcodec train` (stage P, gvcodec/train/givic.py) writes GIViC checkpoints with this metadata. A
+model without a weights file is built with a deterministic seeded initialization
+(``GivicConfig.init_seed``). That model is NOT trained: it codes real, decodable streams, but its
+reconstructions come only from what the per-GOP overfitting learns. The stream records which weights it was coded with (the SHA-256 of the
 state in the sequence header, the init kind and seed in the engine parameters), and the
 decoder refuses weights that differ.
 
@@ -96,6 +96,8 @@ def load_model(name: str, cfg: GivicConfig, weights: str = "", gop_frames: int |
         raise ModelError(f"weights {weights} were trained with another {name} configuration (config hash differs)")
     with torch.device("meta"):
         model = Givic(cfg)
-    load_into(model, load_state_file(weights), f"GIViC checkpoint {weights}", assign=True)
+    # float16 files (gvcodec train --Fp16=1) compute in float32 like every other checkpoint
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_state_file(weights).items()}
+    load_into(model, state, f"GIViC checkpoint {weights}", assign=True)
     model = model.to(device)
     return model, state_sha256(model), {"init": "checkpoint"}
