@@ -191,7 +191,10 @@ def _worker_init(_: int) -> None:
     import signal
 
     torch.set_num_threads(1)  # decoding workers must not compete with the training threads
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle
+    # Ctrl-C and a job scheduler's SIGTERM reach the whole process group: they are the training
+    # process's to handle (it checkpoints, then shuts the workers down), so a worker must not die first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def build_dataset(data: str, images: str, image_fraction: float, spec: ClipSpec, seed: int, per_step: int,

@@ -71,16 +71,22 @@ def test_stage_I_needs_stage_0_or_init(fast_argv):
         run(fast_argv("--Stage=I", "--Steps=1"))
 
 
-def test_sigterm_writes_a_checkpoint_and_exits_143(fast_argv, init_weights, tmp_path):
-    argv = fast_argv("--Stage=I", f"--Init={init_weights}", "--Steps=100000", "--Verbosity=1")
+@pytest.mark.parametrize("workers, to_group", [(0, False), (1, True)], ids=["process", "group-with-worker"])
+def test_sigterm_writes_a_checkpoint_and_exits_143(fast_argv, init_weights, tmp_path, workers, to_group):
+    # A scheduler (or `kill -- -PGID`) signals the whole process group: the data worker gets the
+    # SIGTERM too and must leave the shutdown to the training process.
+    argv = fast_argv("--Stage=I", f"--Init={init_weights}", "--Steps=100000", "--Verbosity=1", f"--Workers={workers}")
     env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "gvcodec", "train", "--Threads=1", *argv], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     log = tmp_path / "run" / "stage-I" / "log.csv"
     deadline = time.time() + 120
     while time.time() < deadline and not (log.is_file() and len(log.read_text().splitlines()) >= 2):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
+    if to_group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert "interrupted at step" in err and "--Resume=1" in err and len(err.strip().splitlines()) == 1
