@@ -33,12 +33,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_gloo_processes_hold_identical_weights(fast_argv, init_weights, tmp_path):
+def run_two_ranks(tmp_path, argv: list[str]) -> tuple[dict, dict]:
+    """Train with two gloo processes (as torchrun would start them); each rank's final weights."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    argv = fast_argv("--Stage=I", f"--Init={init_weights}", "--Steps=2", "--Device=cpu", "--ImageFraction=0")
-    port = free_port()
-    procs = []
+    port, procs = free_port(), []
     for rank in range(2):
         env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1", "RANK": str(rank), "LOCAL_RANK": str(rank),
                "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
@@ -48,6 +47,12 @@ def test_two_gloo_processes_hold_identical_weights(fast_argv, init_weights, tmp_
         _, err = p.communicate(timeout=150)
         assert p.returncode == 0, err
     a, b = (load_state_file(tmp_path / f"rank{r}.safetensors") for r in range(2))
+    return a, b
+
+
+def test_two_gloo_processes_hold_identical_weights(fast_argv, init_weights, tmp_path):
+    argv = fast_argv("--Stage=I", f"--Init={init_weights}", "--Steps=2", "--Device=cpu", "--ImageFraction=0")
+    a, b = run_two_ranks(tmp_path, argv)
     init = load_state_file(init_weights)
     assert all(torch.equal(a[k], b[k]) for k in a)
     changed = [k for k in a if k.startswith(("codec.", "dit.")) and not torch.equal(a[k], init[k])]

@@ -154,25 +154,10 @@ def test_trained_weights_code_a_real_clip_in_the_engine(givic_argv, sequence, ru
 
 
 def test_two_gloo_processes_train_givic_in_step(givic_argv, tmp_path):
-    import os
-    import subprocess
-    import sys
+    from .test_distributed import run_two_ranks
 
-    from .test_distributed import REPO, WORKER, free_port
-
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
     argv = givic_argv("--Stage=P", "--Steps=2", "--InnerSteps=1", "--Device=cpu")
-    port, procs = free_port(), []
-    for rank in range(2):
-        env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1", "RANK": str(rank), "LOCAL_RANK": str(rank),
-               "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
-        procs.append(subprocess.Popen([sys.executable, str(script), str(tmp_path), *argv], cwd=REPO, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for p in procs:
-        _, err = p.communicate(timeout=150)
-        assert p.returncode == 0, err
-    a, b = (load_state_file(tmp_path / f"rank{r}.safetensors") for r in range(2))
+    a, b = run_two_ranks(tmp_path, argv)
     seeded = GivicFamily().build(parse_train_args(argv).resolve("P")).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], seeded[k]) for k in a)  # they trained, and in step
