@@ -7,7 +7,9 @@
 #
 # Sequences are file names in $GVCODEC_SHARED/sequences (default ../shared/sequences); the
 # per-sequence cfg cfg/per-sequence/<stem>.cfg supplies size and frame rate. Codec names that are
-# not classical (x264, x265, svtav1) are passed as --Model. Extra gvcodec options go in $CTC_EXTRA;
+# not classical (x264, x265, svtav1) are passed as --Model; a word NAME:Key=Value:... adds those options
+# to that codec alone and labels its rows (-c "x265 givic-tiny givic-tiny:OverfitSteps=0"). Extra
+# gvcodec options for every codec go in $CTC_EXTRA;
 # CTC_MD=docs/results.md also writes each BD-rate table (and median speeds) into that file.
 # -C picks the coding-structure cfg (default cfg/lowdelay.cfg); -p writes RD plots there (gvcodec plot).
 # CTC_METRICS="lpips-alex,dists,ewarp,..." also measures each decoded video with `gvcodec metrics`
@@ -22,7 +24,7 @@ while getopts "s:q:c:a:f:o:C:p:h" opt; do
   case $opt in
     s) seqs=$OPTARG ;; q) qps=$OPTARG ;; c) codecs=$OPTARG ;; a) anchor=$OPTARG ;;
     f) frames=$OPTARG ;; o) out=$OPTARG ;; C) structure=$OPTARG ;; p) plots=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 0 ;;
+    *) sed -n '2,15p' "$0"; exit 0 ;;
   esac
 done
 if [ -z "$seqs" ]; then
@@ -40,17 +42,23 @@ for seq in $seqs; do
   seqcfg=()
   [ -f "$here/cfg/per-sequence/$stem.cfg" ] && seqcfg=(-c "$here/cfg/per-sequence/$stem.cfg")
   for codec in $codecs; do
-    case $codec in x264|x265|svtav1) sel="--Codec=$codec" ;; *) sel="--Model=$codec" ;; esac
+    # a codec word NAME:Key=Value:Key=Value adds those options; the whole word labels its rows
+    name=${codec%%:*} variant=()
+    if [ "$name" != "$codec" ]; then
+      IFS=: read -ra kv <<< "${codec#*:}"
+      for o in "${kv[@]}"; do variant+=("--$o"); done
+    fi
+    case $name in x264|x265|svtav1) sel="--Codec=$name" ;; *) sel="--Model=$name" ;; esac
     for qp in $qps; do
-      tag="${stem}_${codec}_q${qp}"
+      tag="${stem}_${codec//[:=]/_}_q${qp}"
       echo "== $tag" >&2
-      gvcodec encode -c "$structure" "${seqcfg[@]}" -i "$path" -f "$frames" -q "$qp" "$sel" \
-        -b "$out/streams/$tag.gvc" --ReconFile= --ResultsFile="$csv" --SequenceName="$stem" \
+      gvcodec encode -c "$structure" "${seqcfg[@]}" -i "$path" -f "$frames" -q "$qp" "$sel" "${variant[@]}" \
+        -b "$out/streams/$tag.gvc" --ReconFile= --ResultsFile="$csv" --SequenceName="$stem" --CodecLabel="$codec" \
         ${CTC_EXTRA:-} > "$out/logs/$tag.enc.log"
       if [ -n "${CTC_METRICS:-}" ]; then
         gvcodec decode -b "$out/streams/$tag.gvc" -o "$out/dec.y4m" > "$out/logs/$tag.dec.log"
         gvcodec metrics -w 1 "${seqcfg[@]}" -r "$path" -d "$out/dec.y4m" -f "$frames" -b "$out/streams/$tag.gvc" \
-          -m "$CTC_METRICS" --ResultsFile="$out/metrics.csv" --SequenceName="$stem" > "$out/logs/$tag.metrics.log"
+          -m "$CTC_METRICS" --ResultsFile="$out/metrics.csv" --SequenceName="$stem" --CodecLabel="$codec" > "$out/logs/$tag.metrics.log"
         rm -f "$out/dec.y4m"
       else
         gvcodec decode -b "$out/streams/$tag.gvc" > "$out/logs/$tag.dec.log"
@@ -62,10 +70,10 @@ for codec in $codecs; do
   [ "$codec" = "$anchor" ] && continue
   echo
   echo "BD-rate of $codec against $anchor (PCHIP, rate = bpp):"
-  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (constant QP, $(basename "$structure"))."} | tee "$out/bdrate_${codec}_vs_${anchor}.txt"
+  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (constant QP, $(basename "$structure"))."} | tee "$out/bdrate_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt"
   if [ -f "$out/metrics.csv" ]; then
     echo "BD-rate of $codec against $anchor on the CTC_METRICS columns:"
-    gvcodec bdrate "$out/metrics.csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_metrics_${codec}_vs_${anchor}.txt"
+    gvcodec bdrate "$out/metrics.csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_metrics_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt"
   fi
 done
 if [ -n "$plots" ]; then

@@ -19,7 +19,7 @@ def command(ctx: typer.Context) -> None:
         from gvcodec.metrics.bdrate import append_result
 
         row = {"sequence": opts.sequence_name or Path(opts.input_file).stem,
-               "codec": opts.model or opts.codec or "default", "qp": opts.qp, **result}
+               "codec": opts.codec_label or opts.model or opts.codec or "default", "qp": opts.qp, **result}
         append_result(opts.results_file, row)
     if opts.summary_out_filename:
         with open(opts.summary_out_filename, "a", encoding="utf-8") as f:

@@ -82,7 +82,7 @@ def _append_results_row(opts, avg: dict) -> None:
     frames = sum(len(u.pictures) for u in reader.units())
     bits = reader.size * 8
     fps = float(h.frame_rate)
-    row = {"sequence": opts.sequence_name or Path(opts.reference_file).stem, "codec": h.model or h.engine,
+    row = {"sequence": opts.sequence_name or Path(opts.reference_file).stem, "codec": opts.codec_label or h.model or h.engine,
            "qp": h.qp, "frames": frames, "width": h.width, "height": h.height, "fps": round(fps, 6), "bits": bits,
            "kbps": bits * fps / 1000.0 / max(frames, 1), "bpp": bits / (max(frames, 1) * h.width * h.height)}
     row.update({k: v for k, v in avg.items() if k != "frames"})

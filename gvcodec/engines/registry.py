@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 
 from gvcodec.errors import ModelError, OptionError
+from gvcodec.models.givic.cards import CARDS as GIVIC_CARDS
 
 # engine id -> (module, factory name, factory kwargs)
 ENGINES: dict[str, tuple[str, str, dict]] = {
@@ -21,7 +22,7 @@ ENGINES: dict[str, tuple[str, str, dict]] = {
 # model id -> engine id (neural engines register their models here)
 MODELS: dict[str, str] = {
     "gnvc-vd-default": "gnvc-vd", "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
-    "givic-tiny": "givic", "givic-s": "givic", "givic-m": "givic", "givic-original": "givic",
+    **dict.fromkeys(GIVIC_CARDS, "givic"),
 }
 
 # What `gvcodec encode` uses when neither Codec nor Model is given: our trained model, shipped in

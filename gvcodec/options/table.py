@@ -155,6 +155,7 @@ OPTIONS: tuple[Option, ...] = (
     O("StatsFile", ("--stats",), str, "", "per-frame statistics to FILE (.csv or .json)", ALL3, section=_O),
     O("ResultsFile", "", str, "", "append one summary row to this results CSV (for bin/ctc.sh and bdrate)", (ENC,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: input file stem)", (ENC,), section=_O),
+    O("CodecLabel", "", str, "", "codec name in ResultsFile rows (default: Model, else Codec), e.g. to tell option variants apart", (ENC, MET), section=_O),
     O("SummaryOutFilename", "", str, "", "HM: append `kbps Y U V YUV` of the run to this file", (ENC,), section=_O),
     O("Progress", "", str, "auto", "progress bar on stderr: auto (only on a terminal), 1, 0", ALL3, choices=("auto", "1", "0"), section=_O),
     O("Verbosity", "-v", parse_int, 5, "0 quiet .. 6 everything (HM log is printed from 1)", ALL3, range=(0, 6), section=_O),

@@ -1,4 +1,5 @@
-"""bin/ctc.sh end to end on one real clip: CSV rows, BD-rate tables, plots, structure cfg, CTC_METRICS."""
+"""bin/ctc.sh end to end on one real clip: CSV rows, BD-rate tables, plots, structure cfg, CTC_METRICS,
+codec words with options."""
 
 from __future__ import annotations
 
@@ -22,14 +23,16 @@ def test_ctc_random_access_run_writes_csv_bdrate_and_plots(tmp_path, shared, seq
            "CTC_METRICS": "psnr,ewarp"}
     run = subprocess.run(
         ["bash", str(REPO / "bin" / "ctc.sh"), "-s", "bus_352x288_17f_yuv420p.yuv", "-q", "27 32 37 42",
-         "-c", "x264 x265", "-f", "3", "-o", str(out), "-C", str(REPO / "cfg" / "randomaccess.cfg"),
+         "-c", "x264 x265:Preset=ultrafast", "-f", "3", "-o", str(out), "-C", str(REPO / "cfg" / "randomaccess.cfg"),
          "-p", str(tmp_path / "plots")],
         capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert sorted((r["codec"], int(r["qp"])) for r in rows) == sorted(
-        (c, q) for c in ("x264", "x265") for q in (27, 32, 37, 42))
-    assert "BD-rate of x265 against x264" in run.stdout
+        (c, q) for c in ("x264", "x265:Preset=ultrafast") for q in (27, 32, 37, 42))
+    # a codec word NAME:Key=Value labels its rows and passes the option to that codec alone
+    assert "BD-rate of x265:Preset=ultrafast against x264" in run.stdout
+    assert (out / "bdrate_x265_Preset_ultrafast_vs_x264.txt").is_file()
     md = (tmp_path / "results.md").read_text()
     assert "randomaccess.cfg" in md
     assert any(Path(tmp_path / "plots").glob("*.png"))

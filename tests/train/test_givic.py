@@ -139,12 +139,13 @@ def test_trained_weights_code_a_real_clip_in_the_engine(givic_argv, sequence, ru
             for p in _raw_planes(sequence(BUS), t, 144, 112, 32):
                 f.write(((p + 1) / 2 * 255).round().numpy().astype(np.uint8).tobytes())
     weights = f"--ModelWeights={final}"
-    enc = run_cli("encode", "-i", crop, "-wdt", 32, "-hgt", 32, "--Model=givic-tiny", "--GOPFrames=4",
+    enc = run_cli("encode", "-i", crop, "-wdt", 32, "-hgt", 32, "--Model=givic-tiny",
                   "--OverfitSteps=1", weights, "-b", "s.gvc", "-o", "rec.yuv", check_rc=0)
     assert "POC" in enc.stdout
     info = run_cli("info", "s.gvc", check_rc=0).stdout
     model, digest, _ = load_model("givic-tiny", load_givic_config("givic-tiny"), str(final), 4)
     assert "'init': 'checkpoint'" in info and digest.hex() in info
+    assert re.search(r"GOP frames\s*:?\s*4\b", info)  # no GOPFrames given: the weights' own GOP length
     assert all(p.dtype == torch.float32 for p in model.parameters())
     dec = run_cli("decode", "-b", "s.gvc", "-o", "dec.yuv", weights, check_rc=0)
     assert len(MD5_OK.findall(dec.stdout)) == 3

@@ -24,19 +24,30 @@ from gvcodec.io.frames import Frame, VideoFormat
 ENGINE_ID = "givic"
 
 
-def _gop_frames(opts, cfg) -> int:
-    return opts.gop_frames if "GOPFrames" in opts.explicit else cfg.gop_frames
+def _gop_frames(opts, cfg, weights: str) -> int:
+    """GOPFrames when given, else the GOP length the weights were trained for, else the config's."""
+    from gvcodec.models.givic.weights import read_metadata
+
+    if "GOPFrames" in opts.explicit:
+        return opts.gop_frames
+    trained = read_metadata(weights).get("gop_frames") if weights else None
+    return int(trained) if trained else cfg.gop_frames
 
 
-def _load(name: str, opts, gop_frames: int):
+def _load(name: str, opts, gop_frames: int | None = None):
+    """(config, overfit config, model, weights digest, weights record, GOP length) of a model name."""
+    from gvcodec.models.givic.cards import card, weights_for
     from gvcodec.models.givic.config import load_givic_config, load_overfit_config
     from gvcodec.models.givic.weights import load_model
 
     if not name.startswith("givic-"):
         raise ModelError(f"model `{name}' is not a GIViC model")
-    cfg = load_givic_config(name)
-    model, digest, record = load_model(name, cfg, opts.model_weights, gop_frames, opts.device)
-    return cfg, load_overfit_config(name), model, digest, record
+    config = card(name).config
+    cfg = load_givic_config(config)
+    weights = weights_for(name, opts.model_weights)
+    gop = gop_frames if gop_frames is not None else _gop_frames(opts, cfg, weights)
+    model, digest, record = load_model(config, cfg, weights, gop, opts.device)
+    return cfg, load_overfit_config(config), model, digest, record, gop
 
 
 class GivicEngine:
@@ -48,10 +59,7 @@ class GivicEngine:
         if fmt.chroma_format != 420:
             raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")
         name = opts.model or "givic-tiny"
-        from gvcodec.models.givic.config import load_givic_config
-
-        gop = _gop_frames(opts, load_givic_config(name))
-        cfg, ocfg, model, digest, record = _load(name, opts, gop)
+        cfg, ocfg, model, digest, record, gop = _load(name, opts)
         steps = opts.diffusion_steps or cfg.sample_steps
         params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params), **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=params,
@@ -83,7 +91,7 @@ class _Coder:
         if not header.model.startswith("givic-"):
             raise BitstreamError(f"stream names model `{header.model}', which is not a GIViC model")
         try:
-            cfg, ocfg, model, digest, record = _load(header.model, opts, header.gop_frames)
+            cfg, ocfg, model, digest, record, _ = _load(header.model, opts, header.gop_frames)
         except ModelError as exc:
             raise ModelError(f"stream needs {header.model}: {exc}") from None
         if config_hash(cfg) != header.config_hash:
