@@ -10,7 +10,9 @@ shared denoiser with its default hidden states S0, end to end under the encoder'
 
 per clip, with
 
-* grids^ = E(x) (+ the result of `InnerSteps` Adam steps of the encode-time overfit loop on this
+* grids^ = E(x) / step_QP in units of the QP's grid quantization step (the model's
+  `overfit.grid_step_for_qp`, x2 every 6 QP up, 1 at QP 32: the step the engine writes in the
+  stream), the decoder seeing grids^ x step_QP (+ the result of `InnerSteps` Adam steps of the encode-time overfit loop on this
   clip's grids at this lambda, first order: the fitted offset is a constant for the outer step),
   quantised by additive uniform noise for the rate and, with QuantMode=ste, rounded with a
   straight-through gradient for the decoder (noise: the noisy grids);
@@ -79,6 +81,7 @@ class GivicStageModel(nn.Module):
         self.objective, self.quant_mode = opts.objective, opts.quant_mode
         self.coarse_weight, self.inner_steps = opts.coarse_weight, opts.inner_steps
         self.inner_lr = overfit.lr_grids
+        self.overfit = overfit
         self.steps = model.cfg.sample_steps
         self.bf16 = False  # the GIViC stage runs in float32
 
@@ -92,7 +95,7 @@ class GivicStageModel(nn.Module):
         n = video.shape[0]
         loss, terms, psnrs = 0.0, {}, []
         for i in range(n):
-            out = self._clip(gop_of(video[i:i + 1]), lam, with_psnr)
+            out = self._clip(gop_of(video[i:i + 1]), lam, self.overfit.grid_step_for_qp(qp), with_psnr)
             loss = loss + out["loss"] / n
             for k, v in out["terms"].items():
                 terms[k] = terms.get(k, 0.0) + v / n
@@ -104,11 +107,11 @@ class GivicStageModel(nn.Module):
         # Noise seeds come from the global torch RNG (saved in checkpoints): resumes draw the same.
         return int(torch.randint(0, 2**31 - 1, ()))
 
-    def _rd(self, grids: list[Tensor], gop, lam: float, hard: bool) -> tuple[Tensor, dict]:
-        """Rate + lambda x distortion of float grids for one clip."""
+    def _rd(self, grids: list[Tensor], gop, lam: float, step: float, hard: bool) -> tuple[Tensor, dict]:
+        """Rate + lambda x distortion of float grids (in units of the QP's grid step) for one clip."""
         m = self.model
         noisy = [g + torch.empty_like(g).uniform_(-0.5, 0.5) for g in grids]
-        hat = [g + (torch.round(g) - g).detach() for g in grids] if hard else noisy
+        hat = [(g + (torch.round(g) - g).detach()) * step for g in grids] if hard else [g * step for g in noisy]
         bits = grid_bits(noisy, grids, m.cfg.scale_min)
         s0 = m.state_init
         if self.objective == "sample":
@@ -124,30 +127,31 @@ class GivicStageModel(nn.Module):
         loss = bpp + lam * (full + self.coarse_weight * coarse_mse)
         return loss, {"bpp": bpp.detach(), "mse": full.detach(), "coarse_mse": coarse_mse.detach()}
 
-    def _inner(self, grids: list[Tensor], gop, lam: float) -> list[Tensor]:
+    def _inner(self, grids: list[Tensor], gop, lam: float, step: float) -> list[Tensor]:
         """The encode-time overfit loop on this clip's grids (Adam, noise quantisation), first order:
         returns the fitted offsets, detached."""
         base = [g.detach() for g in grids]
         deltas = [torch.zeros_like(g, requires_grad=True) for g in base]
         opt = torch.optim.Adam(deltas, lr=self.inner_lr)
         for _ in range(self.inner_steps):
-            loss, _ = self._rd([b + d for b, d in zip(base, deltas)], gop, lam, hard=False)
+            loss, _ = self._rd([b + d for b, d in zip(base, deltas)], gop, lam, step, hard=False)
             grads = torch.autograd.grad(loss, deltas)  # the model's parameters get no gradient here
             for d, g in zip(deltas, grads):
                 d.grad = g
             opt.step()
         return [d.detach() for d in deltas]
 
-    def _clip(self, gop, lam: float, with_psnr: bool) -> dict:
+    def _clip(self, gop, lam: float, step: float, with_psnr: bool) -> dict:
         m = self.model
-        grids = m.encoder(gop.x444)
+        grids = [g / step for g in m.encoder(gop.x444)]  # symbols at this QP, as the engine codes them
         if self.inner_steps:
-            grids = [g + d for g, d in zip(grids, self._inner(grids, gop, lam))]
-        loss, terms = self._rd(grids, gop, lam, hard=self.quant_mode == "ste")
+            grids = [g + d for g, d in zip(grids, self._inner(grids, gop, lam, step))]
+        loss, terms = self._rd(grids, gop, lam, step, hard=self.quant_mode == "ste")
         quality = None
         if with_psnr:
             with torch.no_grad():
-                x = m.sample([torch.round(g.detach()) for g in grids], m.state_init, gop.size, self.steps, 0)[-1]
+                hat = [torch.round(g.detach()) * step for g in grids]
+                x = m.sample(hat, m.state_init, gop.size, self.steps, 0)[-1]
                 mse = float(m.distortion(x.clamp(-1, 1), gop, "420"))
             quality = 10.0 * torch.log10(torch.tensor(1.0 / max(mse, 1e-10))).item()
         return {"loss": loss, "terms": terms, "psnr": quality}

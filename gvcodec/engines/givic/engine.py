@@ -61,7 +61,8 @@ class GivicEngine:
         name = opts.model or "givic-tiny"
         cfg, ocfg, model, digest, record, gop = _load(name, opts)
         steps = opts.diffusion_steps or cfg.sample_steps
-        params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params), **record}
+        params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
+                  "grid_step": ocfg.grid_step_for_qp(opts.qp), **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=params,
                            config_hash=config_hash(cfg), weights_sha256=digest, gop_frames=gop)
 
@@ -86,6 +87,7 @@ class _Coder:
         p = header.engine_params
         try:
             steps, subsets, init = int(p["diffusion_steps"]), list(p["overfit_params"]), str(p["init"])
+            grid_step = float(p.get("grid_step", 1.0))  # streams before per-QP grid steps: 1
         except (KeyError, TypeError, ValueError) as exc:
             raise BitstreamError(f"GIViC engine parameters are incomplete: {exc}") from None
         if not header.model.startswith("givic-"):
@@ -108,7 +110,9 @@ class _Coder:
                              f"the weights given have {digest.hex()[:16]}..; it needs {want}")
         if not 1 <= steps <= 1000:
             raise BitstreamError(f"GIViC diffusion steps {steps} out of range")
-        self.codec = GivicCodec(model, ocfg, steps, subsets)
+        if not 1e-3 <= grid_step <= 1e3:  # also rejects NaN
+            raise BitstreamError(f"GIViC grid quantization step {grid_step} out of range")
+        self.codec = GivicCodec(model, ocfg, steps, subsets, grid_step)
         self.cfg, self.ocfg = cfg, ocfg
         self.header = header
         self.fmt = header.coded_fmt

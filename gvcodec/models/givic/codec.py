@@ -16,6 +16,7 @@ Starting from a previous GOP's variables (``init``) is InitFromPreviousGOP.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -54,8 +55,10 @@ class GivicCodec:
         subsets: fine-tuned parameter subsets (default: overfit.params).
     """
 
-    def __init__(self, model: Givic, overfit: OverfitConfig, diffusion_steps: int, subsets=None):
+    def __init__(self, model: Givic, overfit: OverfitConfig, diffusion_steps: int, subsets=None,
+                 grid_step: float = 1.0):
         self.model = model.eval()
+        self.grid_step = grid_step  # the decoder sees symbols x grid_step (OverfitConfig.grid_step_for_qp)
         self.cfg = model.cfg
         self.ocfg = overfit
         self.steps = diffusion_steps
@@ -80,9 +83,10 @@ class GivicCodec:
         """Run a model method with S0 and the parameter updates of `params` applied."""
         s0 = self.model.state_init.detach() + params.state * self.cfg.state_step
         over = {n: self.base[n] + d * self.cfg.param_step for n, d in params.deltas.items()}
+        grids = [g * self.grid_step for g in params.grids] if self.grid_step != 1.0 else params.grids
         if not over:
-            return getattr(self.model, method)(params.grids, s0, *args)
-        return functional_call(self.model, over, (method, params.grids, s0, *args))
+            return getattr(self.model, method)(grids, s0, *args)
+        return functional_call(self.model, over, (method, grids, s0, *args))
 
     @torch.no_grad()
     def reconstruct(self, params: GopParams, size, seed: int) -> torch.Tensor:
@@ -103,7 +107,7 @@ class GivicCodec:
     def initial(self, video: GopVideo) -> GopParams:
         """Cold start: grids from the grid encoder, default states, no parameter updates."""
         with torch.no_grad():
-            grids = [g.detach() for g in self.model.encoder(video.x444)]
+            grids = [g.detach() / self.grid_step for g in self.model.encoder(video.x444)]
         p = self.template(video.size)
         p.grids = grids
         return p
@@ -141,28 +145,38 @@ class GivicCodec:
         px = video.valid * video.size[1] * video.size[2]
         gen = torch.Generator().manual_seed(int(seed) + 7)
         hard_from = int(math.ceil(steps * (1 - o.hard_fraction)))
-        for i in range(steps):
-            mode_noise = i < hard_from
-            q = (lambda t: t + torch.empty_like(t).uniform_(-0.5, 0.5)) if mode_noise else \
-                (lambda t: t + (torch.round(t) - t).detach())
-            hat = GopParams([q(g) for g in var.grids], q(var.state), {k: q(v) for k, v in var.deltas.items()})
-            bits = sum(rate_bits(t, ls, self.cfg.scale_min) for (_, t), ls in zip(hat.items(), log_scales))
-            if o.objective == "sample":
-                x = self._call(hat, "sample", video.size, self.steps, seed)[-1]
-                dist = self.model.distortion(x, video)
-            else:
-                preds = self._call(hat, "denoise_loss_levels", video, gen)
-                dist = self.model.distortion(preds[-1], video)
-            loss = bits / px + lam * dist
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if history is not None:
-                history.append(float(loss.detach()))
+        with self._checkpointing(o.checkpoint_blocks):
+            for i in range(steps):
+                mode_noise = i < hard_from
+                q = (lambda t: t + torch.empty_like(t).uniform_(-0.5, 0.5)) if mode_noise else \
+                    (lambda t: t + (torch.round(t) - t).detach())
+                hat = GopParams([q(g) for g in var.grids], q(var.state), {k: q(v) for k, v in var.deltas.items()})
+                bits = sum(rate_bits(t, ls, self.cfg.scale_min) for (_, t), ls in zip(hat.items(), log_scales))
+                if o.objective == "sample":
+                    x = self._call(hat, "sample", video.size, self.steps, seed)[-1]
+                    dist = self.model.distortion(x, video)
+                else:
+                    preds = self._call(hat, "denoise_loss_levels", video, gen)
+                    dist = self.model.distortion(preds[-1], video)
+                loss = bits / px + lam * dist
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if history is not None:
+                    history.append(float(loss.detach()))
         out = var.rounded()
         if not self.names:
             out.deltas = {}
         return out
+
+    @contextmanager
+    def _checkpointing(self, on: bool):
+        """Recompute the denoiser's blocks in backward passes while the overfit loop runs."""
+        self.model.denoiser.checkpoint_blocks = on
+        try:
+            yield
+        finally:
+            self.model.denoiser.checkpoint_blocks = False
 
     def encode(self, params: GopParams, valid: int, seed: int) -> tuple[bytes, bytes]:
         """Payload and symbol hash of rounded variables."""

@@ -144,6 +144,12 @@ class OverfitConfig:
             of additive noise.
         lambda_ref: lambda at QP 32 for rate (bits per pixel) + lambda x MSE (on [0, 1]);
             lambda doubles every 3 QP down.
+        grid_qp_period: QP difference that doubles the grids' quantization step (step 1 at QP
+            32; the step is written in the stream). This is what moves the rate of a pretrained
+            model without overfitting; 0 = step 1 at every QP.
+        checkpoint_blocks: recompute each denoiser block in the backward pass of the overfit loop
+            instead of keeping its activations (about 1/3 more compute, a fraction of the memory:
+            the unrolled sampler at CIF otherwise needs tens of GB).
     """
 
     steps: int = 200
@@ -154,8 +160,12 @@ class OverfitConfig:
     objective: str = "sample"
     hard_fraction: float = 0.3
     lambda_ref: float = 1000.0
+    grid_qp_period: float = 6.0
+    checkpoint_blocks: bool = True
 
     def __post_init__(self) -> None:
+        if self.grid_qp_period < 0:
+            raise ModelError("overfit config: grid_qp_period must be >= 0")
         if self.steps < 0 or self.warm_steps < 0:
             raise ModelError("overfit config: steps must be >= 0")
         bad = [p for p in self.params if p not in OVERFIT_SUBSETS]
@@ -170,6 +180,10 @@ class OverfitConfig:
     def lambda_for_qp(self, qp: int) -> float:
         """lambda of rate + lambda x distortion at a QP (HM-like: x2 every 3 QP down)."""
         return self.lambda_ref * 2.0 ** ((32 - qp) / 3.0)
+
+    def grid_step_for_qp(self, qp: int) -> float:
+        """Quantization step of the grids at a QP (HM-like: x2 every grid_qp_period QP up)."""
+        return 2.0 ** ((qp - 32) / self.grid_qp_period) if self.grid_qp_period > 0 else 1.0
 
 
 def _tuples(v):

@@ -137,6 +137,17 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
+def _checkpointed(blk: nn.Module, *args):
+    """blk(*args) with its activations recomputed in the backward pass. The block's tensors are
+    captured now and passed explicitly: under torch.func.functional_call (the overfit loop's
+    parameter updates) the module's own attributes are restored before the backward pass runs."""
+    from torch.func import functional_call
+    from torch.utils.checkpoint import checkpoint
+
+    tensors = {**dict(blk.named_parameters()), **dict(blk.named_buffers())}
+    return checkpoint(lambda *a: functional_call(blk, tensors, a), *args, use_reentrant=False)
+
+
 class HglaDenoiser(nn.Module):
     """x0-predicting denoiser over the constant-size tokens of one pyramid level.
 
@@ -160,6 +171,7 @@ class HglaDenoiser(nn.Module):
         self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.ada_out = nn.Linear(d, 2 * d)
         self.head = nn.Linear(d, cfg.out_channels * cfg.patch_voxels)
+        self.checkpoint_blocks = False  # set by the overfit loop (OverfitConfig.checkpoint_blocks)
 
     def state_shape(self) -> tuple[int, int, int, int]:
         """(layers, heads, dk, dv) of the per-GOP initial hidden states."""
@@ -174,7 +186,11 @@ class HglaDenoiser(nn.Module):
         x = self.embed(patches) + self.pos
         ends = []
         for i, blk in enumerate(self.blocks):
-            x, e = blk(x, c, s0[i], parent_states[i] if parent_states is not None else None, parent_index)
+            ps = parent_states[i] if parent_states is not None else None
+            if self.checkpoint_blocks and torch.is_grad_enabled():
+                x, e = _checkpointed(blk, x, c, s0[i], ps, parent_index)
+            else:
+                x, e = blk(x, c, s0[i], ps, parent_index)
             ends.append(e)
         sh, sc = self.ada_out(F.silu(c)).chunk(2, dim=-1)
         return self.head(self.norm_out(x) * (1 + sc) + sh), ends
