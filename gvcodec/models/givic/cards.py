@@ -33,6 +33,9 @@ CARDS: dict[str, GivicCard] = {
     "givic-s": GivicCard("givic-s"),
     "givic-m": GivicCard("givic-m"),
     "givic-original": GivicCard("givic-original"),
+    # ours: givic-tiny pretrained with `gvcodec train` (stage P) on the CPU, trained on 8-frame
+    # clips, so it codes 8-frame GOPs (docs/givic.md, "Shipped weights")
+    "givic-default": GivicCard("givic-tiny", "givic-default.safetensors"),
 }
 
 

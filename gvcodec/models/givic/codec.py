@@ -27,6 +27,7 @@ from gvcodec.models.givic.coding import (
 )
 from gvcodec.models.givic.config import OverfitConfig
 from gvcodec.models.givic.model import Givic, GopVideo
+from gvcodec.models.heap import release_large_blocks
 
 
 def planes_to_video(frames: list[tuple[np.ndarray, ...]], bit_depth: int, valid: int, device="cpu") -> GopVideo:
@@ -171,7 +172,10 @@ class GivicCodec:
 
     @contextmanager
     def _checkpointing(self, on: bool):
-        """Recompute the denoiser's blocks in backward passes while the overfit loop runs."""
+        """Recompute the denoiser's blocks in backward passes while the overfit loop runs (and keep
+        the freed activations from fragmenting the heap: gvcodec.models.heap)."""
+        if on:
+            release_large_blocks()
         self.model.denoiser.checkpoint_blocks = on
         try:
             yield
