@@ -130,7 +130,6 @@ def _interrupt(tmp_path, sig, rc):
     import signal
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
     import numpy as np
@@ -143,11 +142,13 @@ def _interrupt(tmp_path, sig, rc):
     proc = subprocess.Popen([sys.executable, "-m", "gvcodec", "encode", "-i", str(clip), "-wdt", "640", "-hgt", "480",
                              "--Codec=x265", "--Preset=slow", "-b", "out.gvc", "-o", "rec.yuv"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(repo)})
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
-        time.sleep(0.05)
-    time.sleep(0.5)
+                            env={**os.environ, "PYTHONPATH": str(repo), "PYTHONUNBUFFERED": "1"})
+    # Signal mid-encode: after the first POC line, while the partial outputs exist (the encode takes
+    # only seconds, so a timer after the .part file appeared could race with its end).
+    line = proc.stdout.readline()
+    while line and not line.startswith("POC"):
+        line = proc.stdout.readline()
+    assert line.startswith("POC") and any(p.name.endswith(".part") for p in tmp_path.iterdir())
     proc.send_signal(getattr(signal, sig))
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == rc, err
