@@ -56,7 +56,8 @@ def build(args):
     config = card(args.model).config
     cfg = load_givic_config(config)
     model, _, _ = load_model(config, cfg, weights_for(args.model, args.weights), args.gop, args.device)
-    return GivicCodec(model, load_overfit_config(config), args.steps or cfg.sample_steps)
+    ocfg = load_overfit_config(config)
+    return GivicCodec(model, ocfg, args.steps or cfg.sample_steps, grid_step=ocfg.grid_step_for_qp(args.qp))
 
 
 def weights_note(args) -> str:
@@ -149,7 +150,7 @@ def main() -> None:
         tmp.write_bytes(payloads[0])
         cmd = [sys.executable, __file__, "--payload", str(tmp), "--steps", str(steps)] + \
               [f"--{k}={getattr(args, k.replace('-', '_'))}" for k in
-               ("model", "weights", "width", "height", "gop", "device", "threads")]
+               ("model", "weights", "width", "height", "gop", "device", "threads", "qp")]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         dec_rows.append(f"| {args.model} | {steps} | {args.gop / r['seconds']:.3f} | {r['peak_gib']:.2f} |")
