@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from gvcodec.errors import BitstreamError, ModelError
+from gvcodec.models.shipped import require_shipped, shipped_path
 
-PACKAGE_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 INIT_SEED = 0  # seed of the initialisation used when no weights are given
 
 
@@ -30,7 +30,7 @@ class ModelCard:
 
     @property
     def weights_path(self) -> Path | None:
-        return PACKAGE_WEIGHTS / self.weights if self.weights else None
+        return shipped_path(self.weights)
 
 
 MODELS: dict[str, ModelCard] = {
@@ -56,10 +56,7 @@ def weights_for(name: str, override: str = "") -> Path | None:
         if not path.is_file():
             raise ModelError(f"weight file {path} does not exist")
         return path
-    shipped = card(name).weights_path
-    if shipped is not None and not shipped.is_file():
-        raise ModelError(f"model `{name}': its shipped weights {shipped} are missing from this installation")
-    return shipped
+    return require_shipped(name, card(name).weights_path)
 
 
 @lru_cache(maxsize=2)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gvcodec.errors import ModelError
-
-PACKAGE_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+from gvcodec.models.shipped import require_shipped, shipped_path
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class GivicCard:
 
     @property
     def weights_path(self) -> Path | None:
-        return PACKAGE_WEIGHTS / self.weights if self.weights else None
+        return shipped_path(self.weights)
 
 
 CARDS: dict[str, GivicCard] = {
@@ -49,9 +48,5 @@ def weights_for(name: str, override: str = "") -> str:
     """The weights file to use: ModelWeights if given, else the shipped one, else "" (seeded init)."""
     if override:
         return override
-    shipped = card(name).weights_path
-    if shipped is None:
-        return ""
-    if not shipped.is_file():
-        raise ModelError(f"model `{name}': its shipped weights {shipped} are missing from this installation")
-    return str(shipped)
+    shipped = require_shipped(name, card(name).weights_path)
+    return str(shipped) if shipped else ""
