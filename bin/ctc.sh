@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test-sequence run in the style of the HM/VTM CTC scripts: sequences x QPs x codecs, each encoded
-# and decoded through gvcodec's own CLI (decoded MD5s checked), one results CSV, one BD-rate table.
+# and decoded through gvcodec's own CLI (decoded MD5s checked), one results CSV (the decoder adds its
+# frames/s to each row), one BD-rate table.
 #
 #   bin/ctc.sh [-s "clip1 clip2 ..."] [-q "22 27 32 37"] [-c "x264 x265"] [-a ANCHOR] [-f FRAMES] [-o OUTDIR]
 #              [-C cfg/randomaccess.cfg] [-p PLOTDIR]
@@ -56,12 +57,12 @@ for seq in $seqs; do
         -b "$out/streams/$tag.gvc" --ReconFile= --ResultsFile="$csv" --SequenceName="$stem" --CodecLabel="$codec" \
         ${CTC_EXTRA:-} > "$out/logs/$tag.enc.log"
       if [ -n "${CTC_METRICS:-}" ]; then
-        gvcodec decode -b "$out/streams/$tag.gvc" -o "$out/dec.y4m" > "$out/logs/$tag.dec.log"
+        gvcodec decode -b "$out/streams/$tag.gvc" -o "$out/dec.y4m" --ResultsFile="$csv" > "$out/logs/$tag.dec.log"
         gvcodec metrics -w 1 "${seqcfg[@]}" -r "$path" -d "$out/dec.y4m" -f "$frames" -b "$out/streams/$tag.gvc" \
           -m "$CTC_METRICS" --ResultsFile="$out/metrics.csv" --SequenceName="$stem" --CodecLabel="$codec" > "$out/logs/$tag.metrics.log"
         rm -f "$out/dec.y4m"
       else
-        gvcodec decode -b "$out/streams/$tag.gvc" > "$out/logs/$tag.dec.log"
+        gvcodec decode -b "$out/streams/$tag.gvc" --ResultsFile="$csv" > "$out/logs/$tag.dec.log"
       fi
     done
   done

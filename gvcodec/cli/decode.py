@@ -12,4 +12,8 @@ def command(ctx: typer.Context) -> None:
     from gvcodec.pipeline.decode import run_decode
 
     opts, console = parse_or_help(ctx, "decode")
-    run_decode(opts, console)
+    result = run_decode(opts, console)
+    if opts.results_file:
+        from gvcodec.metrics.bdrate import fill_result
+
+        fill_result(opts.results_file, result["row"], {"dec_fps": result["frames"] / result["seconds"]})

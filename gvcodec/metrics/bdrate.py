@@ -138,6 +138,56 @@ def append_result(path: str | os.PathLike, row: dict) -> None:
         f.write(lines)
 
 
+def fill_result(path: str | os.PathLike, match: dict, values: dict) -> None:
+    """Fill empty cells of the last row of a results CSV whose cells equal `match`.
+
+    The decoder uses it to add its frames/s to the row the encoder wrote for the same stream (the
+    stream's bits, QP and frame count identify it). The file is rewritten through a temporary file
+    and a rename, so an interrupted run leaves the old file whole.
+
+    Raises:
+        OutputError: the file cannot be read, lacks a column of `values`, or no row without those
+            values matches.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            table = list(csv.reader(f))
+    except OSError as e:
+        raise OutputError(f"cannot read results file {path}: {e.strerror or e}") from e
+    if not table:
+        raise OutputError(f"results file {path} is empty")
+    header = table[0]
+    missing = [k for k in [*match, *values] if k not in header]
+    if missing:
+        raise OutputError(f"results file {path} has no column for {', '.join(missing)}")
+    col = {k: header.index(k) for k in [*match, *values]}
+
+    def same(cell: str, want) -> bool:
+        if isinstance(want, (int, float)) and not isinstance(want, bool):
+            try:
+                return float(cell) == float(want)
+            except ValueError:
+                return False
+        return cell == str(want)
+
+    for line in reversed(table[1:]):
+        if len(line) < len(header):
+            line.extend([""] * (len(header) - len(line)))
+        if all(same(line[col[k]], v) for k, v in match.items()) and all(line[col[k]] == "" for k in values):
+            for k, v in values.items():
+                line[col[k]] = _format_cell(v)
+            break
+    else:
+        what = ", ".join(f"{k}={v}" for k, v in match.items())
+        raise OutputError(f"results file {path} has no row for this stream ({what}) without {', '.join(values)}; "
+                          "encode it with --ResultsFile first")
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", newline="") as f:
+        f.write("".join(_csv_line(line) for line in table))
+    os.replace(tmp, path)
+
+
 def rows_for_codec(rows: Iterable[dict], codec: str) -> list[dict]:
     """The rows of one codec (results files usually hold the anchor and the tests together)."""
     return [r for r in rows if r.get("codec") == codec]

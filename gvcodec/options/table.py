@@ -156,6 +156,7 @@ OPTIONS: tuple[Option, ...] = (
     O("ResultsFile", "", str, "", "append one summary row to this results CSV (for bin/ctc.sh and bdrate)", (ENC,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: input file stem)", (ENC,), section=_O),
     O("CodecLabel", "", str, "", "codec name in ResultsFile rows (default: Model, else Codec), e.g. to tell option variants apart", (ENC, MET), section=_O),
+    O("ResultsFile", "", str, "", "fill the decode frames/s (dec_fps) into this stream's row of a results CSV (written by encode --ResultsFile)", (DEC,), section=_O),
     O("SummaryOutFilename", "", str, "", "HM: append `kbps Y U V YUV` of the run to this file", (ENC,), section=_O),
     O("Progress", "", str, "auto", "progress bar on stderr: auto (only on a terminal), 1, 0", ALL3, choices=("auto", "1", "0"), section=_O),
     O("Verbosity", "-v", parse_int, 5, "0 quiet .. 6 everything (HM log is printed from 1)", ALL3, range=(0, 6), section=_O),

@@ -106,4 +106,6 @@ def run_decode(opts, console: Console) -> dict:
         raise MismatchError(f"***ERROR*** A decoding mismatch occured: signalled md5sum does not match "
                             f"({len(mismatches)} of {len(records)} pictures, first POC {mismatches[0]})"
                           + (_SYMBOLS_OK if all_units and hashed_units == all_units else ""))
-    return {"frames": len(records), "seconds": time.perf_counter() - wall_start}
+    # `row`: the cells of this stream's results row (encode --ResultsFile) that identify it
+    row = {"bits": reader.size * 8, "qp": header.qp, "frames": len(records)}
+    return {"frames": len(records), "seconds": time.perf_counter() - wall_start, "row": row}

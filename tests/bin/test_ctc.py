@@ -30,6 +30,8 @@ def test_ctc_random_access_run_writes_csv_bdrate_and_plots(tmp_path, shared, seq
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert sorted((r["codec"], int(r["qp"])) for r in rows) == sorted(
         (c, q) for c in ("x264", "x265:Preset=ultrafast") for q in (27, 32, 37, 42))
+    # the decoder filled its frames/s into the encoder's row of each stream
+    assert all(float(r["enc_fps"]) > 0 and float(r["dec_fps"]) > 0 for r in rows)
     # a codec word NAME:Key=Value labels its rows and passes the option to that codec alone
     assert "BD-rate of x265:Preset=ultrafast against x264" in run.stdout
     assert (out / "bdrate_x265_Preset_ultrafast_vs_x264.txt").is_file()

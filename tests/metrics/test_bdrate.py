@@ -11,6 +11,7 @@ from gvcodec.metrics.bdrate import (
     bd_quality,
     bd_rate,
     bdrate_table,
+    fill_result,
     format_bdrate_table,
     read_results,
     rows_for_codec,
@@ -126,6 +127,24 @@ def test_results_csv_round_trip(tmp_path):
     assert back[1]["lpips"] == 0.3 and back[1]["frames"] is None
     with pytest.raises(OutputError, match="no column for niqe"):  # a metric column the file was not made with
         append_result(path, {"sequence": "bus", "codec": "gv", "niqe": 4.2})
+
+
+def test_fill_result_completes_the_last_matching_row(tmp_path):
+    path = tmp_path / "r.csv"
+    for qp, bits in ((22, 9000), (27, 4000), (27, 4000)):
+        append_result(path, {"sequence": "bus", "codec": "gv", "qp": qp, "frames": 3, "bits": bits, "enc_fps": 2.5})
+    fill_result(path, {"bits": 4000, "qp": 27, "frames": 3}, {"dec_fps": 7.25})
+    back = read_results(path)
+    assert [r["dec_fps"] for r in back] == [None, None, 7.25]  # the latest run of that stream
+    fill_result(path, {"bits": 4000, "qp": 27, "frames": 3}, {"dec_fps": 6.0})
+    assert [r["dec_fps"] for r in read_results(path)] == [None, 6.0, 7.25]
+    assert back[2]["enc_fps"] == 2.5 and not list(tmp_path.glob("*.part"))
+    with pytest.raises(OutputError, match="no row for this stream"):
+        fill_result(path, {"bits": 4000, "qp": 27, "frames": 3}, {"dec_fps": 1.0})
+    with pytest.raises(OutputError, match="no row for this stream"):
+        fill_result(path, {"bits": 1, "qp": 22, "frames": 3}, {"dec_fps": 1.0})
+    with pytest.raises(OutputError, match="cannot read"):
+        fill_result(tmp_path / "none.csv", {"bits": 1}, {"dec_fps": 1.0})
 
 
 def test_results_csv_keeps_sequence_names_as_text(tmp_path):
