@@ -148,6 +148,7 @@ OPTIONS: tuple[Option, ...] = (
     O("DiffusionSteps", "", parse_int, 0, "GIViC: diffusion sampling steps, e.g. 4 or 8 (0 = the model's default)", (ENC,), range=(0, 1000), section=_E),
     O("OverfitSteps", "", parse_int, -1, "GIViC: per-GOP overfitting steps (0 = w/o overfit, -1 = the model's default)", (ENC,), range=(-1, 10**6), section=_E),
     O("InitFromPreviousGOP", "", parse_bool, False, "GIViC: start grids, hidden states and updates from the previous GOP", (ENC,), section=_E),
+    O("OverfitObjective", "", str, "auto", "GIViC: distortion the overfit loop minimizes: sample (the unrolled sampler's output, what the decoder shows), denoise (the diffusion loss at a random time: ~5x cheaper per step), auto = the model's", (ENC,), choices=("auto", "sample", "denoise"), section=_E),
     O("OverfitLambda", "", float, 0.0, "GIViC: lambda of rate + lambda x MSE (0 = from QP: 1000 at QP 32, x2 every 3 QP down)", (ENC,), range=(0.0, 1e9), section=_E),
     # -- output and logging -----------------------------------------------------------------------
     O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),

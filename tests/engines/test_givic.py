@@ -46,6 +46,17 @@ def test_stream_round_trip_md5_and_symbol_hashes(crop, run_cli, tmp_path):
     assert (tmp_path / "dec.yuv").stat().st_size == 3 * SIZE * SIZE * 3 // 2
 
 
+def test_overfit_objective_option_reaches_the_loop(crop, run_cli, tmp_path):
+    _encode(run_cli, crop)  # the model's objective: sample
+    sampled = (tmp_path / "s.gvc").read_bytes()
+    _encode(run_cli, crop, "--OverfitObjective=denoise")
+    assert (tmp_path / "s.gvc").read_bytes() != sampled
+    dec = run_cli("decode", "-b", "s.gvc", "-o", "dec.yuv", check_rc=0)
+    assert len(MD5_OK.findall(dec.stdout)) == 3
+    bad = _encode(run_cli, crop, "--OverfitObjective=lpips", rc=1)
+    assert "OverfitObjective" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
 def test_mismatched_weights_fail_with_one_line(crop, run_cli, tmp_path):
     import dataclasses
 

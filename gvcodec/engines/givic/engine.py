@@ -13,6 +13,8 @@ config hash, the weights' SHA-256 and the GOP length, all checked by the decoder
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
@@ -142,6 +144,8 @@ class GivicEncoder:
         self.warm = opts.init_from_previous_gop
         self.warm_steps = opts.overfit_steps if opts.overfit_steps >= 0 else o.warm_steps
         self.lam = opts.overfit_lambda or o.lambda_for_qp(opts.qp)
+        if opts.overfit_objective != "auto":  # encoder-side only: the decoder never runs the loop
+            coder.codec.ocfg = dataclasses.replace(o, objective=opts.overfit_objective)
         self.frames: list[Frame] = []
         self.previous = None
 
