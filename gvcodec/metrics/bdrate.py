@@ -183,9 +183,13 @@ def fill_result(path: str | os.PathLike, match: dict, values: dict) -> None:
         raise OutputError(f"results file {path} has no row for this stream ({what}) without {', '.join(values)}; "
                           "encode it with --ResultsFile first")
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", newline="") as f:
-        f.write("".join(_csv_line(line) for line in table))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", newline="") as f:
+            f.write("".join(_csv_line(line) for line in table))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def rows_for_codec(rows: Iterable[dict], codec: str) -> list[dict]:

@@ -14,7 +14,6 @@ config hash, the weights' SHA-256 and the GOP length, all checked by the decoder
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
