@@ -14,6 +14,7 @@ config hash, the weights' SHA-256 and the GOP length, all checked by the decoder
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
@@ -39,7 +40,6 @@ def _load(name: str, opts, gop_frames: int | None = None):
     """(config, overfit config, model, weights digest, weights record, GOP length) of a model name."""
     from gvcodec.models.givic.cards import card, weights_for
     from gvcodec.models.givic.config import load_givic_config, load_overfit_config
-    from gvcodec.models.givic.weights import load_model
 
     if not name.startswith("givic-"):
         raise ModelError(f"model `{name}' is not a GIViC model")
@@ -47,8 +47,31 @@ def _load(name: str, opts, gop_frames: int | None = None):
     cfg = load_givic_config(config)
     weights = weights_for(name, opts.model_weights)
     gop = gop_frames if gop_frames is not None else _gop_frames(opts, cfg, weights)
-    model, digest, record = load_model(config, cfg, weights, gop, opts.device)
-    return cfg, load_overfit_config(config), model, digest, record, gop
+    model, digest, record = _loaded(config, weights, _file_stamp(weights), gop, opts.device)
+    return cfg, load_overfit_config(config), model, digest, dict(record), gop
+
+
+def _file_stamp(path: str) -> tuple:
+    """Size and mtime of a weights file, so a rewritten file is loaded again."""
+    import os
+
+    if not path:
+        return ()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()  # load_model names the missing file
+    return st.st_size, st.st_mtime_ns
+
+
+@lru_cache(maxsize=2)
+def _loaded(config: str, weights: str, stamp: tuple, gop: int, device: str):
+    """One load per process: encode's setup and its coder need the same model (never modified:
+    the overfit loop applies its updates through functional_call)."""
+    from gvcodec.models.givic.config import load_givic_config
+    from gvcodec.models.givic.weights import load_model
+
+    return load_model(config, load_givic_config(config), weights, gop, device)
 
 
 class GivicEngine:
