@@ -51,7 +51,7 @@ def build(args):
     from gvcodec.models.givic.cards import card, weights_for
     from gvcodec.models.givic.codec import GivicCodec
     from gvcodec.models.givic.config import load_givic_config, load_overfit_config
-    from gvcodec.models.givic.weights import load_model
+    from gvcodec.models.givic.loading import load_model
 
     torch.set_num_threads(args.threads)
     config = card(args.model).config

@@ -26,9 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gvcodec.engines.gnvcvd.engine import ALIGNMENT, _autocast, _device_and_dtype  # noqa: E402
-from gvcodec.models.flow import refine  # noqa: E402
-from gvcodec.models.gnvc_vd import GnvcVd  # noqa: E402
+from gvcodec.engines.gnvc_vd.engine import ALIGNMENT, _autocast, _device_and_dtype  # noqa: E402
+from gvcodec.models.gnvc_vd.flow import refine  # noqa: E402
+from gvcodec.models.gnvc_vd.model import GnvcVd  # noqa: E402
 from gvcodec.report.results_md import update_section  # noqa: E402
 
 SEED = {"enc_ms": 153.0, "dec_ms": 1557.0, "peak_gb": 71.41}

@@ -94,6 +94,28 @@ def run_cli(tmp_path):
     return run
 
 
+@pytest.fixture(scope="session")
+def bus_crop():
+    """bus_crop(path, first, count, x0=144, y0=112, size=32): `count` frames of the raw 352x288 4:2:0 bus
+    clip from `first`, cropped to size x size at (x0, y0), as (Y, U, V) uint16 planes."""
+    width, height = 352, 288
+
+    def crop(path, first, count, x0=144, y0=112, size=32):
+        fb = width * height * 3 // 2
+        raw = np.fromfile(path, np.uint8)
+        out = []
+        for t in range(first, first + count):
+            f = raw[t * fb:(t + 1) * fb]
+            y = f[:width * height].reshape(height, width)[y0:y0 + size, x0:x0 + size]
+            c = slice(y0 // 2, (y0 + size) // 2), slice(x0 // 2, (x0 + size) // 2)
+            u = f[width * height:width * height + fb // 6].reshape(height // 2, width // 2)[c]
+            v = f[width * height + fb // 6:].reshape(height // 2, width // 2)[c]
+            out.append(tuple(p.astype(np.uint16) for p in (y, u, v)))
+        return out
+
+    return crop
+
+
 @pytest.fixture
 def one_thread():
     """Tiny models run faster on one thread than on two contended ones; restored afterwards."""

@@ -55,7 +55,7 @@ def describe_complexity(model: str, sizes: str, frames: int, measure: bool, devi
     parsed = parse_sizes(sizes)
     if measure:
         check_device(device)
-    parts = [format_table(model, family.parameters(model))] if family.parameters else []
+    parts = [format_table(model, *family.parameters(model))] if family.parameters else []
     results = [model_complexity(model, w, h, frames, measure, device) for w, h in parsed]
     parts.append(format_complexity(model, results))
     if measure:
@@ -77,18 +77,14 @@ def command(
 
     if model:
         from gvcodec.models.configs import resolve_model_cfg
-        from gvcodec.models.summary import format_table, gnvc_vd_table
+        from gvcodec.models.families import family_of
+        from gvcodec.models.summary import format_table
 
         resolve_model_cfg(model)  # a clear error for unknown names
         if complexity:
             typer.echo(describe_complexity(model, complexity, frames, measure, device))
             return
-        if model.startswith("givic-"):
-            from gvcodec.models.givic.summary import givic_table
-
-            typer.echo(format_table(model, *givic_table(model)))
-            return
-        typer.echo(format_table(model, gnvc_vd_table(model)))
+        typer.echo(format_table(model, *family_of(model).part("parameters")(model)))
         return
     if complexity or measure:
         raise OptionError("--complexity and --measure need --model NAME")

@@ -34,7 +34,7 @@ def _as_raw(source, tmpdir: str, name: str) -> str:
 def _open_learned(names: list[str], opts, console) -> list:
     """The requested temporal/learned metrics; one whose weights are missing is reported and skipped."""
     from gvcodec.metrics.video import open_metric
-    from gvcodec.metrics.weights import WeightsUnavailable
+    from gvcodec.metrics.weight_files import WeightsUnavailable
 
     out = []
     for name in names:

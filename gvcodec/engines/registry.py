@@ -8,22 +8,18 @@ from __future__ import annotations
 import importlib
 
 from gvcodec.errors import ModelError, OptionError
-from gvcodec.models.givic.cards import CARDS as GIVIC_CARDS
+from gvcodec.models.families import FAMILIES, GNVC_VD
 
-# engine id -> (module, factory name, factory kwargs)
+# engine id -> (module, factory name, factory kwargs); the neural engines come from their family records
 ENGINES: dict[str, tuple[str, str, dict]] = {
     "x264": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x264"}),
     "x265": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "x265"}),
     "svtav1": ("gvcodec.engines.classical.engine", "ClassicalEngine", {"codec": "svtav1"}),
-    "gnvc-vd": ("gvcodec.engines.gnvcvd.engine", "GnvcVdEngine", {}),
-    "givic": ("gvcodec.engines.givic.engine", "GivicEngine", {}),
+    **{f.name: (*f.engine.split(":"), {}) for f in FAMILIES},
 }
 
-# model id -> engine id (neural engines register their models here)
-MODELS: dict[str, str] = {
-    "gnvc-vd-default": "gnvc-vd", "gnvc-vd-tiny": "gnvc-vd", "gnvc-vd-small": "gnvc-vd", "gnvc-vd-paper": "gnvc-vd",
-    **dict.fromkeys(GIVIC_CARDS, "givic"),
-}
+# model id -> engine id: every card of every family
+MODELS: dict[str, str] = {model: f.name for f in FAMILIES for model in f.card_ids()}
 
 # What `gvcodec encode` uses when neither Codec nor Model is given: our trained model, shipped in
 # the package, once its weights pass the quality gate (DEFAULT_MODEL_READY); until then, or in an
@@ -36,9 +32,7 @@ DEFAULT_MODEL_READY = False
 
 
 def default_model_available() -> bool:
-    from gvcodec.engines.gnvcvd.models import card  # no torch import
-
-    path = card(DEFAULT_MODEL).weights_path
+    path = GNVC_VD.part("cards")[DEFAULT_MODEL].weights_path  # no torch import
     return DEFAULT_MODEL_READY and path is not None and path.is_file()
 
 

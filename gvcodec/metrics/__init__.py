@@ -11,7 +11,7 @@ Modules (imported explicitly, so that loading one does not pull in the others' d
   :mod:`gvcodec.metrics.backbones` (AlexNet/VGG16 trunks in torchvision's key layout).
 * :mod:`gvcodec.metrics.clip` - CLIP ViT image encoder for CLIP-F; :mod:`gvcodec.metrics.fvd` - I3D and
   the Fréchet distance.
-* :mod:`gvcodec.metrics.weights` - where weight files are looked for, and reading them.
+* :mod:`gvcodec.metrics.weight_files` - where weight files are looked for, and reading them.
 * :mod:`gvcodec.metrics.video` - the temporal/learned metrics as frame-by-frame accumulators for
   `gvcodec metrics` (docs/metrics.md).
 """

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gvcodec.metrics.weights import take
+from gvcodec.metrics.weight_files import take
 
 # (feature index of the conv, kernel, stride, padding, max-pool (kernel, stride) before the conv or None,
 #  tap name after its ReLU or None)
@@ -88,7 +88,7 @@ def load_trunk(arch: str, state: dict, path: Path, pool=None) -> ConvTrunk:
 
     Args:
         arch: ``"alexnet"`` or ``"vgg16"``.
-        state: tensors (from :func:`gvcodec.metrics.weights.read_state_dict`); keys other than
+        state: tensors (from :func:`gvcodec.metrics.weight_files.read_state_dict`); keys other than
             ``features.N.*`` (the classifier) are ignored.
         path: the file, for error messages.
         pool: see :class:`ConvTrunk`.

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gvcodec.metrics.weights import WeightsUnavailable, read_state_dict, required_path, take
+from gvcodec.metrics.weight_files import WeightsUnavailable, read_state_dict, required_path, take
 
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gvcodec.metrics.backbones import load_trunk
-from gvcodec.metrics.weights import VGG16_FILE, WeightsUnavailable, read_state_dict, take, trunk_path
+from gvcodec.metrics.weight_files import VGG16_FILE, WeightsUnavailable, read_state_dict, take, trunk_path
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)

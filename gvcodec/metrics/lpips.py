@@ -10,7 +10,7 @@ v0.1 scaling layer ((x - shift) / scale, shift (-0.030, -0.088, -0.188), scale (
 Taps: AlexNet relu1..relu5; VGG16 relu1_2, relu2_2, relu3_3, relu4_3, relu5_3.
 
 Weights: the trunk in torchvision's layout (see :mod:`gvcodec.metrics.backbones`, located by
-:mod:`gvcodec.metrics.weights`), the heads from the v0.1 ``alex.pth`` / ``vgg.pth`` files with keys
+:mod:`gvcodec.metrics.weight_files`), the heads from the v0.1 ``alex.pth`` / ``vgg.pth`` files with keys
 ``lin{l}.model.1.weight`` of shape 1 x C_l x 1 x 1. The score is 0 for identical pictures and
 grows with perceived difference (typically 0..0.7); lower is better.
 """
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from gvcodec.metrics.backbones import load_trunk
-from gvcodec.metrics.weights import (
+from gvcodec.metrics.weight_files import (
     ALEXNET_FILE,
     VGG16_FILE,
     WeightsUnavailable,

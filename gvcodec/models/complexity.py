@@ -22,7 +22,6 @@ device, builds the model and returns its :class:`Stage` list: each stage is a si
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -53,43 +52,48 @@ class Stage:
     exclude: tuple[nn.Module, ...] = ()
 
 
-# A family: stages(model, width, height, frames, device) -> stages; parameters(model) -> rows
+# A family: stages(model, width, height, frames, device) -> stages; parameters(model) -> (rows, seed figures)
 StagesFn = Callable[[str, int, int, int, str], Iterable[Stage]]
 
 
 @dataclass
 class Family:
     stages: StagesFn
-    parameters: Callable[[str], list[tuple[str, str, int]]] | None = None
+    parameters: Callable[[str], tuple[list[tuple[str, str, int]], dict]] | None = None
 
 
-# Name prefix -> "module:attribute" of a Family, imported on first use (keeps `info` start-up light).
-FAMILY_MODULES: dict[str, str] = {"gnvc-vd": "gvcodec.models.gnvc_vd_stages:FAMILY"}
-_FAMILIES: dict[str, Family] = {}
+# Extra families by name prefix (tests register small codecs here); the systems' own come from
+# gvcodec.models.families.
+_EXTRA: dict[str, Family] = {}
 
 
 def register_family(prefix: str, family: Family) -> None:
     """Make models whose name starts with `prefix` (or YAML files whose stem does) countable."""
-    _FAMILIES[prefix] = family
+    _EXTRA[prefix] = family
 
 
 def family_for(model: str) -> Family:
-    """The family of `model` (name or YAML path).
+    """The complexity description of `model` (name or YAML path).
 
     Raises:
-        ModelError: no family claims it.
+        ModelError: no family claims it, or its family has no complexity description.
     """
     from pathlib import Path
 
+    from gvcodec.models.families import FAMILIES, family_of
+
     stem = Path(model).stem if model.endswith((".yaml", ".yml")) else model
-    for prefix in sorted(set(_FAMILIES) | set(FAMILY_MODULES), key=len, reverse=True):
+    for prefix in sorted(_EXTRA, key=len, reverse=True):
         if stem.startswith(prefix):
-            if prefix not in _FAMILIES:
-                module, attr = FAMILY_MODULES[prefix].split(":")
-                register_family(prefix, getattr(importlib.import_module(module), attr))
-            return _FAMILIES[prefix]
-    raise ModelError(f"no complexity description for model {model} (known families: "
-                     f"{', '.join(sorted(set(_FAMILIES) | set(FAMILY_MODULES)))})")
+            return _EXTRA[prefix]
+    try:
+        family = family_of(model)
+    except ModelError:
+        family = None
+    if family is None or not family.complexity:
+        known = sorted({*_EXTRA, *(f.prefix for f in FAMILIES if f.complexity)})
+        raise ModelError(f"no complexity description for model {model} (known families: {', '.join(known)})")
+    return Family(family.part("complexity"), family.part("parameters"))
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gvcodec.errors import ModelError
+from gvcodec.models.checkpoint import load_into, load_state_file
 
 FORMAT = "gvcodec-train/1"
 _NAME = re.compile(r"^ckpt-(\d+)\.safetensors$")
@@ -112,8 +113,6 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[dict, dict[str, str], dict]:
     """(state dict, metadata, sidecar state) of a checkpoint."""
-    from gvcodec.models.checkpoint import load_state_file
-
     meta = read_metadata(path)
     if not sidecar(path).is_file():
         raise ModelError(f"checkpoint {path} has no sidecar {sidecar(path).name} (optimizer/EMA/RNG state)")
@@ -122,3 +121,25 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[dic
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
         raise ModelError(f"cannot read {sidecar(path)}: {str(exc).splitlines()[0]}") from None
     return load_state_file(path, device), meta, train_state
+
+
+# Entropy-table buffers: empty in training, rebuilt at conversion, so never taken from a file.
+TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
+
+
+def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Load weights strictly, keeping the model's own (empty) entropy tables: they are rebuilt at conversion."""
+    own = model.state_dict()
+    state = {k: (own[k] if k.endswith(TABLE_SUFFIXES) and k in own else v) for k, v in state.items()}
+    load_into(model, state, what)
+
+
+def training_weights(src: Path) -> dict[str, torch.Tensor]:
+    """The weights of a stage output or checkpoint, with its EMA shadow (from the sidecar) where it has one."""
+    state = load_state_file(src)
+    side = sidecar(src)
+    if side.is_file():
+        extra = torch.load(side, map_location="cpu", weights_only=True)
+        for name, value in extra.get("ema", {}).get("shadow", {}).items():
+            state[name] = value.to(state[name].dtype)
+    return state

@@ -20,20 +20,7 @@ from pathlib import Path
 import torch
 
 from gvcodec.errors import MismatchError, ModelError
-from gvcodec.train.checkpoint import read_metadata, save_weights, sidecar
-from gvcodec.train.loop import load_training_weights
-
-
-def _weights(src: Path) -> dict[str, torch.Tensor]:
-    from gvcodec.models.checkpoint import load_state_file
-
-    state = load_state_file(src)
-    side = sidecar(src)
-    if side.is_file():
-        extra = torch.load(side, map_location="cpu", weights_only=True)
-        for name, value in extra.get("ema", {}).get("shadow", {}).items():
-            state[name] = value.to(state[name].dtype)
-    return state
+from gvcodec.train.checkpoint import load_training_weights, read_metadata, save_weights, training_weights
 
 
 def _clips(opts, count: int) -> list[torch.Tensor]:
@@ -60,12 +47,12 @@ def measure_rates(model, clips: list[torch.Tensor], qps: list[int]) -> dict:
 
 def convert(src: Path, dst: Path, opts, say=print) -> dict:
     """Convert `src` (checkpoint or stage weights) into final weights at `dst`; returns the rate report."""
-    from gvcodec.models.gnvc_vd import GnvcVd
+    from gvcodec.models.gnvc_vd.model import GnvcVd
 
     meta = read_metadata(src)
     name = meta.get("gvcodec.model") or opts.model
     model = GnvcVd.from_config(name, seed=opts.seed)
-    load_training_weights(model, _weights(src), f"weights {src}")
+    load_training_weights(model, training_weights(src), f"weights {src}")
     model.eval().requires_grad_(False)
     if opts.fp16:  # round first: the tables and the rate report then describe the weights that ship
         for t in model.parameters():

@@ -10,7 +10,6 @@ metadata of the weights files and the conversion.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import torch
 
@@ -27,7 +26,7 @@ class GnvcVdFamily:
     images = True  # image batches (ImageFraction) are supported
 
     def build(self, opts, name: str | None = None):
-        from gvcodec.models.gnvc_vd import GnvcVd
+        from gvcodec.models.gnvc_vd.model import GnvcVd
 
         return GnvcVd.from_config(name or opts.model, seed=opts.seed)
 
@@ -152,28 +151,19 @@ class GivicFamily:
     def convert(self, src, dst, opts, say) -> dict:
         from gvcodec.train.givic import convert_givic
 
-        return convert_givic(src, dst, opts, say)
+        return convert_givic(src, dst, opts, self, say)
 
 
-FAMILIES = {f.name: f for f in (GnvcVdFamily(), GivicFamily())}
-
-
-@lru_cache(maxsize=32)
-def _family_name(model: str) -> str:
-    from gvcodec.models.configs import read_model_section, resolve_model_cfg
-
-    path = resolve_model_cfg(model)
-    try:
-        read_model_section(path, "givic")
-    except ModelError:
-        return "gnvc-vd"
-    return "givic"
+GNVC_VD = GnvcVdFamily()
+GIVIC = GivicFamily()
 
 
 def family_of(model: str):
-    """The family of a Model value (a name in cfg/models or a model YAML path)."""
+    """The training family of a Model value (a name in cfg/models or a model YAML path)."""
+    from gvcodec.models.families import family_of as model_family
+
     try:
-        return FAMILIES[_family_name(str(model))]
+        return model_family(str(model)).part("train")
     except ModelError as exc:
         raise OptionError(f"Model: {exc}") from None
 

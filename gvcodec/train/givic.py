@@ -166,7 +166,7 @@ def engine_name(model: str) -> str:
 
 
 def engine_metadata(model_name: str, cfg, frames: int) -> dict[str, str]:
-    """The metadata `gvcodec.models.givic.weights.load_model` checks: model, config hash, and as GOP
+    """The metadata `gvcodec.models.givic.loading.load_model` checks: model, config hash, and as GOP
     length the clip length the weights were trained on (the engine then asks for GOPFrames to match)."""
     from gvcodec.models.givic.config import config_hash
 
@@ -205,7 +205,7 @@ def measure_clips(model, clips: list[Tensor]) -> dict:
             "rate_cost": coded / est - 1.0 if est > 1.0 else None, "psnr_no_overfit": sum(psnrs) / len(psnrs)}
 
 
-def convert_givic(src: Path, dst: Path, opts, say=print) -> dict:
+def convert_givic(src: Path, dst: Path, opts, family, say=print) -> dict:
     """Final GIViC weights from `src` (a checkpoint's EMA weights when its sidecar has them).
 
     GIViC's entropy coding needs no stored tables (every channel's Gaussian table index is written
@@ -214,19 +214,16 @@ def convert_givic(src: Path, dst: Path, opts, say=print) -> dict:
     payload, payload round trip, PSNR), writes a .safetensors file with the engine's metadata and
     checks that the engine's loader accepts it.
     """
-    from gvcodec.models.givic.weights import load_model
-    from gvcodec.train.checkpoint import read_metadata, save_weights
-    from gvcodec.train.convert import _weights
-    from gvcodec.train.families import family_of
-    from gvcodec.train.loop import load_training_weights
+    from gvcodec.models.givic.loading import load_model
+    from gvcodec.models.families import GIVIC, family_of
+    from gvcodec.train.checkpoint import load_training_weights, read_metadata, save_weights, training_weights
 
     meta = read_metadata(src)
     name = meta.get("gvcodec.model") or opts.model
-    family = family_of(name)
-    if family.name != "givic":
+    if family_of(name) is not GIVIC:
         raise OptionError(f"{src} holds {name} weights, not a GIViC model")
     model = family.build(opts, name)
-    load_training_weights(model, _weights(src), f"weights {src}")
+    load_training_weights(model, training_weights(src), f"weights {src}")
     model.eval().requires_grad_(False)
     if opts.fp16:  # round first: what is measured is what loads
         for t in model.parameters():

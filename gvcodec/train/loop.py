@@ -24,7 +24,8 @@ import yaml
 from gvcodec.errors import GvcodecError, OptionError
 from gvcodec.train import distributed as dist
 from gvcodec.train.adversarial import discriminator_loss, generator_loss
-from gvcodec.train.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, save_weights, set_rng_state
+from gvcodec.train.checkpoint import (list_checkpoints, load_checkpoint, load_training_weights, rng_state,
+                                      save_checkpoint, save_weights, set_rng_state)
 from gvcodec.train.data import build_dataset, make_loader
 from gvcodec.train.families import check_stage, family_of
 from gvcodec.train.optim import Ema, learning_rate, make_optimizer, parse_betas
@@ -33,7 +34,6 @@ from gvcodec.train.progress import CsvLog, Display
 from gvcodec.train.stages import draw_qp, select_trainable
 
 PREVIOUS = {"I": "0", "II": "I"}
-TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
 
 
 class Interrupted(GvcodecError):
@@ -56,15 +56,6 @@ def model_metadata(opts, stage: str, model) -> dict[str, str]:
     return {"gvcodec.stage": stage, "gvcodec.model": str(opts.model), "gvcodec.model_config": cfg_path.read_text(),
             "gvcodec.config": yaml.safe_dump(opts.as_dict(), sort_keys=False),
             **family_of(opts.model).metadata(opts, model)}
-
-
-def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
-    """Load weights strictly, keeping the model's own (empty) entropy tables: they are rebuilt at conversion."""
-    from gvcodec.models.checkpoint import load_into
-
-    own = model.state_dict()
-    state = {k: (own[k] if k.endswith(TABLE_SUFFIXES) and k in own else v) for k, v in state.items()}
-    load_into(model, state, what)
 
 
 def seed_everything(seed: int) -> None:

@@ -46,7 +46,7 @@ def msssim_loss(a: Tensor, b: Tensor) -> Tensor:
 
 
 def cfm_path(x1: Tensor, xc: Tensor, noise: Tensor, t: Tensor, start_mix: float) -> tuple[Tensor, Tensor]:
-    """Point and target velocity of the conditional flow (gvcodec.models.flow's time convention).
+    """Point and target velocity of the conditional flow (gvcodec.models.gnvc_vd.flow's time convention).
 
     Refinement starts at flow time t0 = 1 - start_mix from x_t0 = start_mix * x_c + t0 * noise and
     integrates to time 0; the straight path from x_t0 to the clean latents x_1 is

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gvcodec.errors import OptionError
-from gvcodec.models.flow import flow_timesteps
+from gvcodec.models.gnvc_vd.flow import flow_timesteps
 from gvcodec.train.losses import bits_per_pixel, cfm_path, msssim_loss, pixel_mse, psnr
 
 DEFAULT_MODULES = {"0": "vae", "I": "codec,dit", "II": "codec,dit"}

@@ -2,14 +2,10 @@
 and one-line errors for weights that do not match the stream's model or GOP."""
 
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
-from test_givic_overfit import _frames  # noqa: E402  (one crop helper for the real clip)
 
 BITS = re.compile(r"^POC +(\d+) .*?\)\s+(\d+) bits", re.M)
 MD5_OK = re.compile(r"\[MD5:[0-9a-f,]+,\(OK\)\]")
@@ -17,11 +13,11 @@ SIZE = 32
 
 
 @pytest.fixture
-def crop(sequence, tmp_path):
+def crop(sequence, bus_crop, tmp_path):
     """3 frames of the bus clip cropped to 32x32, as a raw 4:2:0 file."""
     path = tmp_path / "bus_crop.yuv"
     with open(path, "wb") as f:
-        for planes in _frames(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 3, size=SIZE):
+        for planes in bus_crop(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 3, size=SIZE):
             for p in planes:
                 f.write(p.astype(np.uint8).tobytes())
     return path
@@ -61,7 +57,7 @@ def test_mismatched_weights_fail_with_one_line(crop, run_cli, tmp_path):
     import dataclasses
 
     from gvcodec.models.givic.config import load_givic_config
-    from gvcodec.models.givic.weights import save_weights, seeded_model
+    from gvcodec.models.givic.loading import save_weights, seeded_model
 
     _encode(run_cli, crop, "--OverfitSteps=0")
     cfg = load_givic_config("givic-tiny")
@@ -78,13 +74,13 @@ def test_mismatched_weights_fail_with_one_line(crop, run_cli, tmp_path):
     assert "are for model givic-s" in enc.stderr and len(enc.stderr.splitlines()) == 1
 
 
-def test_shipped_default_codes_by_name_with_its_gop_and_beats_the_seeded_init(sequence, run_cli, tmp_path):
+def test_shipped_default_codes_by_name_with_its_gop_and_beats_the_seeded_init(sequence, bus_crop, run_cli, tmp_path):
     """givic-default (our pretrained givic-tiny, package data) by name: GOPs of the 8 frames it was
     trained on, the QP's grid step in the stream, decoded from the stream alone with matching MD5s,
     and better pictures without overfitting than the untrained seeded init."""
     src = tmp_path / "bus64.yuv"
     with open(src, "wb") as f:
-        for planes in _frames(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 9, size=64):
+        for planes in bus_crop(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 9, size=64):
             for p in planes:
                 f.write(p.astype(np.uint8).tobytes())
     psnr = {}

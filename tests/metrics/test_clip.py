@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gvcodec.metrics.clip import build_clip, consecutive_cosines, load_clip
-from gvcodec.metrics.weights import WeightsUnavailable
+from gvcodec.metrics.weight_files import WeightsUnavailable
 
 
 def test_embeddings_have_the_projection_width_and_identical_frames_score_one(tiny_weights, bus_rgb):

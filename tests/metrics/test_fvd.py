@@ -15,7 +15,7 @@ from gvcodec.metrics.fvd import (
     load_i3d,
     same_pad,
 )
-from gvcodec.metrics.weights import WeightsUnavailable
+from gvcodec.metrics.weight_files import WeightsUnavailable
 
 
 def test_frechet_distance_matches_closed_forms():

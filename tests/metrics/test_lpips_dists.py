@@ -9,7 +9,7 @@ import torch
 from gvcodec.metrics.backbones import ALEXNET_LAYERS, load_trunk
 from gvcodec.metrics.dists import L2Pool, build_dists, dists_weights_path
 from gvcodec.metrics.lpips import build_lpips, load_heads
-from gvcodec.metrics.weights import WeightsUnavailable, lpips_heads_path
+from gvcodec.metrics.weight_files import WeightsUnavailable, lpips_heads_path
 
 
 def pictures(bus_rgb):

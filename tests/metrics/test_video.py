@@ -8,7 +8,7 @@ import pytest
 from gvcodec.errors import OptionError
 from gvcodec.io.frames import Frame, VideoFormat
 from gvcodec.metrics.video import COLUMNS, check_device, open_metric
-from gvcodec.metrics.weights import WeightsUnavailable
+from gvcodec.metrics.weight_files import WeightsUnavailable
 
 
 def options(w, **changes):

@@ -8,8 +8,8 @@ from safetensors.torch import save_file
 
 from gvcodec.errors import ModelError
 from gvcodec.models.checkpoint import load_into, load_state_file
-from gvcodec.models.configs import Vae3dConfig
-from gvcodec.models.vae3d import Vae3d
+from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig
+from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
 
 @pytest.fixture(scope="module")

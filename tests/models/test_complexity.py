@@ -88,7 +88,7 @@ def test_gnvc_vd_stages_count_on_the_meta_device_and_scale_with_the_picture():
     assert large.stages[4].macs == pytest.approx(4 * small.stages[4].macs, rel=0.02)
     # the encoder skips the output-only nets, the decoder the analysis nets: each is less than the
     # full pass, and together more (both run the prior path and the reference chain)
-    from gvcodec.models.gnvc_vd_stages import gnvc_vd_stages
+    from gvcodec.models.gnvc_vd.complexity import gnvc_vd_stages
 
     codec_pass = gnvc_vd_stages("gnvc-vd-tiny", 64, 64, 5, "meta")[1]
     full = count_macs(Stage("encoder", "whole latent codec pass", codec_pass.run))

@@ -29,7 +29,7 @@ def fast_argv(tmp_path, sequence):
 @pytest.fixture
 def init_weights(tmp_path):
     """A seeded-initialisation weights file of the tiny model (the start of stages I and II in tests)."""
-    from gvcodec.models.gnvc_vd import GnvcVd
+    from gvcodec.models.gnvc_vd.model import GnvcVd
     from gvcodec.train.checkpoint import save_weights
 
     path = tmp_path / "init.safetensors"

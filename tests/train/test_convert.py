@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from gvcodec.models.gnvc_vd import GnvcVd
+from gvcodec.models.gnvc_vd.model import GnvcVd
 from gvcodec.train.checkpoint import read_metadata
 from gvcodec.train.options import parse_train_args
 from gvcodec.train.run import run_train

@@ -125,7 +125,7 @@ def test_stages_follow_the_model_family(givic_argv, fast_argv):
 
 def test_trained_weights_code_a_real_clip_in_the_engine(givic_argv, sequence, run_cli, tmp_path):
     from gvcodec.models.givic.config import load_givic_config
-    from gvcodec.models.givic.weights import load_model
+    from gvcodec.models.givic.loading import load_model
 
     final = run_train(parse_train_args(givic_argv("--Steps=2", "--Fp16=1")))  # Stage=all: P, then conversion
     assert final == tmp_path / "run" / "final.safetensors"

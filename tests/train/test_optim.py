@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from gvcodec.errors import OptionError
-from gvcodec.models.codec_layers import QpGain
+from gvcodec.models.gnvc_vd.codec.layers import QpGain
 from gvcodec.train.optim import Ema, learning_rate, make_optimizer, parse_betas
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gvcodec.errors import OptionError
-from gvcodec.models.gnvc_vd import GnvcVd
+from gvcodec.models.gnvc_vd.model import GnvcVd
 from gvcodec.train.clips import Window, open_video
 from gvcodec.train.manifest import MediaEntry
 from gvcodec.train.optim import make_optimizer

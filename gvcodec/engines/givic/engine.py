@@ -28,7 +28,7 @@ ENGINE_ID = "givic"
 
 def _gop_frames(opts, cfg, weights: str) -> int:
     """GOPFrames when given, else the GOP length the weights were trained for, else the config's."""
-    from gvcodec.models.givic.weights import read_metadata
+    from gvcodec.models.givic.loading import read_metadata
 
     if "GOPFrames" in opts.explicit:
         return opts.gop_frames
@@ -69,7 +69,7 @@ def _loaded(config: str, weights: str, stamp: tuple, gop: int, device: str):
     """One load per process: encode's setup and its coder need the same model (never modified:
     the overfit loop applies its updates through functional_call)."""
     from gvcodec.models.givic.config import load_givic_config
-    from gvcodec.models.givic.weights import load_model
+    from gvcodec.models.givic.loading import load_model
 
     return load_model(config, load_givic_config(config), weights, gop, device)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 SEED_GIVIC_M = {"givic-s": 79, "givic-m": 135, "givic-original": 226}
 
 
-def givic_table(name: str) -> tuple[list[tuple[str, str, int]], dict]:
+def parameter_table(name: str) -> tuple[list[tuple[str, str, int]], dict]:
     """(rows, seed figures) for `summary.format_table`: grid encoder, HGLA denoiser (per component),
     the default initial hidden states, and the total."""
     import torch

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gvcodec.engines.gnvcvd import gop
-from gvcodec.engines.gnvcvd.engine import qp_index
+from gvcodec.engines.gnvc_vd import gop
+from gvcodec.engines.gnvc_vd.engine import qp_index
 
 BITS = re.compile(r"^POC +(\d+) .*?\)\s+(\d+) bits", re.M)
 MD5_OK = re.compile(r"\[MD5:[0-9a-f,]+,\(OK\)\]")
@@ -94,7 +94,7 @@ def test_corrupted_payload_and_foreign_weights_are_named(bus_crop, run_cli, tmp_
     import torch
     from safetensors.torch import save_file
 
-    from gvcodec.models.gnvc_vd import GnvcVd
+    from gvcodec.models.gnvc_vd.model import GnvcVd
 
     other = GnvcVd.from_config("gnvc-vd-tiny", seed=1)
     other.finish_tables()
@@ -114,7 +114,7 @@ def test_bad_gop_length_is_one_line(make_yuv, run_cli):
 
 def test_the_shipped_default_loads_by_name_and_decodes_its_own_stream(bus_crop, run_cli, tmp_path):
     from gvcodec.engines import registry
-    from gvcodec.engines.gnvcvd.models import card
+    from gvcodec.models.gnvc_vd.cards import card
 
     weights = card("gnvc-vd-default").weights_path
     assert weights.is_file() and weights.stat().st_size < 20 * 2**20  # shipped in the package, small

@@ -27,7 +27,7 @@ import inspect
 
 import torch
 
-from gvcodec.models.complexity import Family, Stage
+from gvcodec.models.complexity import Stage
 
 PAD = 64  # the neural engines' default PadMultiple
 
@@ -38,7 +38,7 @@ def _pad(n: int) -> int:
 
 def refine_defaults() -> tuple[int, float]:
     """(steps, start_mix) defaults of `flow.refine`."""
-    from gvcodec.models.flow import refine
+    from gvcodec.models.gnvc_vd.flow import refine
 
     params = inspect.signature(refine).parameters
     return params["steps"].default, params["start_mix"].default
@@ -57,13 +57,14 @@ def gnvc_vd_stages(model: str, width: int, height: int, frames: int, device: str
         OptionError: frames is not 1 + s k for the VAE's temporal stride s.
     """
     from gvcodec.errors import OptionError
-    from gvcodec.models.codec_config import load_codec_config
-    from gvcodec.models.configs import load_vae_config, resolve_model_cfg
-    from gvcodec.models.dit import build_dit, fixed_context
-    from gvcodec.models.dit_config import load_dit_config
-    from gvcodec.models.flow import refine
-    from gvcodec.models.latent_codec import LatentCodec
-    from gvcodec.models.vae3d import Vae3d
+    from gvcodec.models.gnvc_vd.codec.config import load_codec_config
+    from gvcodec.models.configs import resolve_model_cfg
+    from gvcodec.models.gnvc_vd.vae.config import load_vae_config
+    from gvcodec.models.gnvc_vd.dit.model import build_dit, fixed_context
+    from gvcodec.models.gnvc_vd.dit.config import load_dit_config
+    from gvcodec.models.gnvc_vd.flow import refine
+    from gvcodec.models.gnvc_vd.codec.model import LatentCodec
+    from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
     path = resolve_model_cfg(model)
     vae_cfg, codec_cfg, dit_cfg = load_vae_config(path), load_codec_config(path), load_dit_config(path)
@@ -98,11 +99,3 @@ def gnvc_vd_stages(model: str, width: int, height: int, frames: int, device: str
         Stage("decoder", "VAE decode", lambda: vae.decode(latents)),
     ]
 
-
-def _parameters(model: str):
-    from gvcodec.models.summary import gnvc_vd_table
-
-    return gnvc_vd_table(model)
-
-
-FAMILY = Family(stages=gnvc_vd_stages, parameters=_parameters)

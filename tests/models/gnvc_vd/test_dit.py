@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from gvcodec.errors import ModelError
-from gvcodec.models.dit import VideoDiT, build_dit, fixed_context, pad_context
+from gvcodec.models.gnvc_vd.dit.model import VideoDiT, build_dit, fixed_context, pad_context
 from gvcodec.models.summary import count_parameters
-from gvcodec.models.dit_config import DitConfig, load_dit_config
-from gvcodec.models.dit_layers import attention, sinusoidal_embedding
-from gvcodec.models.rope import apply_rope, rope_angles, rope_split
+from gvcodec.models.gnvc_vd.dit.config import DitConfig, load_dit_config
+from gvcodec.models.gnvc_vd.dit.layers import attention, sinusoidal_embedding
+from gvcodec.models.gnvc_vd.dit.rope import apply_rope, rope_angles, rope_split
 
 T2V_TOTAL, VACE_TOTAL = 1_418_996_800, 2_153_972_032
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gvcodec.models.rope import apply_rope
+from gvcodec.models.gnvc_vd.dit.rope import apply_rope
 
 
 def sinusoidal_embedding(t: Tensor, dim: int) -> Tensor:

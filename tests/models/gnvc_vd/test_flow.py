@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gvcodec.models.dit import VideoDiT, fixed_context
-from gvcodec.models.dit_config import DitConfig
-from gvcodec.models.flow import flow_matching_loss, flow_timesteps, refine, seeded_noise
+from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context
+from gvcodec.models.gnvc_vd.dit.config import DitConfig
+from gvcodec.models.gnvc_vd.flow import flow_matching_loss, flow_timesteps, refine, seeded_noise
 
 
 class ExactVelocity:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gvcodec.entropy.fixedpoint import IntConv2d, IntLeakyReLU, IntLUT, QFormat, from_float, requantize
-from gvcodec.models.codec_layers import (
+from gvcodec.models.gnvc_vd.codec.layers import (
     AttentionBlock,
     CheckerboardConv,
     DCBlock,

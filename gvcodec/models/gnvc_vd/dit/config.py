@@ -11,11 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gvcodec.errors import ModelError
-
-MODEL_CFG_DIR = Path(__file__).resolve().parents[2] / "cfg" / "models"
 
 
 @dataclass(frozen=True)
@@ -114,19 +110,6 @@ class DitConfig:
         return config_from_section(cls, data, "dit", source, nullable=("vace_layers",))
 
 
-def _find_dit_yaml(name_or_path: str | Path) -> Path:
-    """Locate a model YAML by path, by name in cfg/models, or by name in cfg/models/dit."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    for folder in (MODEL_CFG_DIR, MODEL_CFG_DIR / "dit"):
-        candidate = folder / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return candidate
-    known = sorted(p.stem for p in MODEL_CFG_DIR.glob("*.yaml")) if MODEL_CFG_DIR.is_dir() else []
-    raise ModelError(f"no model config `{name_or_path}` (known: {', '.join(known) or 'none'})")
-
-
 def load_dit_config(name_or_path: str | Path) -> DitConfig:
     """Load the `dit` section of a model YAML file.
 
@@ -136,11 +119,7 @@ def load_dit_config(name_or_path: str | Path) -> DitConfig:
     Returns:
         The DiT config.
     """
-    path = _find_dit_yaml(name_or_path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"cannot read model config {path}: {exc}") from None
-    if not isinstance(doc, dict) or "dit" not in doc:
-        raise ModelError(f"model config {path} has no `dit` section")
-    return DitConfig.from_dict(doc["dit"], source=str(path))
+    from gvcodec.models.configs import read_model_section, resolve_model_cfg
+
+    path = resolve_model_cfg(name_or_path)
+    return DitConfig.from_dict(read_model_section(path, "dit"), source=str(path))

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gvcodec.models.causal import CausalConv3d, RMSNorm, StreamState, run_layers
+from gvcodec.models.gnvc_vd.vae.causal import CausalConv3d, RMSNorm, StreamState, run_layers
 
 RESAMPLE_MODES = ("downsample2d", "downsample3d", "upsample2d", "upsample3d")
 

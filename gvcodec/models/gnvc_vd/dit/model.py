@@ -14,10 +14,10 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from gvcodec.errors import ModelError
-from gvcodec.models.dit_config import DitConfig
-from gvcodec.models.dit_layers import DitBlock, Head, sinusoidal_embedding
-from gvcodec.models.rope import rope_angles
-from gvcodec.models.vace import VaceBlock, hint_schedule, vace_hints
+from gvcodec.models.gnvc_vd.dit.config import DitConfig
+from gvcodec.models.gnvc_vd.dit.layers import DitBlock, Head, sinusoidal_embedding
+from gvcodec.models.gnvc_vd.dit.rope import rope_angles
+from gvcodec.models.gnvc_vd.dit.vace import VaceBlock, hint_schedule, vace_hints
 
 
 class VideoDiT(nn.Module):

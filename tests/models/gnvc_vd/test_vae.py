@@ -7,9 +7,10 @@ import torch
 
 from gvcodec.errors import ModelError
 from gvcodec.models.checkpoint import load_into
-from gvcodec.models.configs import Vae3dConfig, load_vae_config, read_model_section
+from gvcodec.models.configs import read_model_section
+from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig, load_vae_config
 from gvcodec.models.summary import count_parameters
-from gvcodec.models.vae3d import Vae3d
+from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
 WAN_TOTAL = 126_892_531
 

@@ -120,10 +120,10 @@ def test_config_dataclass_round_trip_through_yaml_names():
 
 
 def test_info_table_rows_add_up():
-    from gvcodec.models.givic.summary import givic_table
+    from gvcodec.models.givic.summary import parameter_table
     from gvcodec.models.summary import format_table
 
-    rows, seed = givic_table("givic-m")
+    rows, seed = parameter_table("givic-m")
     total = rows[-1][2]
     assert rows[-1][0] == "total" and total == sum(n for m, part, n in rows[:-1] if not part)
     assert seed == {"total": 135_000_000} and "135.0" in format_table("givic-m", rows, seed)

@@ -21,10 +21,10 @@ from torch import nn
 from gvcodec.entropy.fixedpoint import to_real
 from gvcodec.entropy.symbols import _get_varint, _put_varint
 from gvcodec.errors import BitstreamError
-from gvcodec.models.anchor_codec import AnchorLatentCodec
-from gvcodec.models.codec_coding import pack_parts, pad_to, unpack_parts
-from gvcodec.models.codec_config import LatentCodecConfig
-from gvcodec.models.predictive_codec import ContextHead, PredictiveLatentCodec
+from gvcodec.models.gnvc_vd.codec.anchor import AnchorLatentCodec
+from gvcodec.models.gnvc_vd.codec.coding import pack_parts, pad_to, unpack_parts
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
+from gvcodec.models.gnvc_vd.codec.predictive import ContextHead, PredictiveLatentCodec
 
 
 @dataclass

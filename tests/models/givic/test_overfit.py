@@ -3,30 +3,12 @@
 import copy
 import dataclasses
 
-import numpy as np
 import pytest
 import torch
 
 from gvcodec.models.givic.codec import GivicCodec, planes_to_video
 from gvcodec.models.givic.config import OverfitConfig, load_givic_config
-from gvcodec.models.givic.weights import seeded_model
-
-W, H = 352, 288
-
-
-def _frames(path, first, count, x0=144, y0=112, size=32):
-    """`count` frames of the raw 4:2:0 clip from `first`, cropped to size x size at (x0, y0)."""
-    fb = W * H * 3 // 2
-    raw = np.fromfile(path, np.uint8)
-    out = []
-    for t in range(first, first + count):
-        f = raw[t * fb:(t + 1) * fb]
-        y = f[:W * H].reshape(H, W)[y0:y0 + size, x0:x0 + size]
-        u = f[W * H:W * H + fb // 6].reshape(H // 2, W // 2)[y0 // 2:(y0 + size) // 2, x0 // 2:(x0 + size) // 2]
-        v = f[W * H + fb // 6:].reshape(H // 2, W // 2)[y0 // 2:(y0 + size) // 2, x0 // 2:(x0 + size) // 2]
-        out.append(tuple(p.astype(np.uint16) for p in (y, u, v)))
-    return out
-
+from gvcodec.models.givic.loading import seeded_model
 
 @pytest.fixture(scope="module")
 def codec():
@@ -36,8 +18,8 @@ def codec():
     return GivicCodec(seeded_model(cfg), OverfitConfig(lr_grids=0.1, lr_params=3e-3, hard_fraction=0.2), 2)
 
 
-def test_overfitting_lowers_the_rd_cost_of_a_real_gop(sequence, codec):
-    video = planes_to_video(_frames(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 2), 8, 2)
+def test_overfitting_lowers_the_rd_cost_of_a_real_gop(sequence, bus_crop, codec):
+    video = planes_to_video(bus_crop(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 2), 8, 2)
     cold = codec.fit(video, 0, 1000.0, seed=0)
     fitted = codec.fit(video, 40, 1000.0, seed=0)
     before, after = codec.rd_cost(cold, video, 0), codec.rd_cost(fitted, video, 0)
@@ -51,10 +33,10 @@ def test_overfitting_lowers_the_rd_cost_of_a_real_gop(sequence, codec):
     assert after["bits"] == len(payload) * 8
 
 
-def test_init_from_previous_gop_converges_in_fewer_steps(sequence, codec):
+def test_init_from_previous_gop_converges_in_fewer_steps(sequence, bus_crop, codec):
     clip = sequence("bus_352x288_17f_yuv420p.yuv")
-    gop0 = planes_to_video(_frames(clip, 0, 2), 8, 2)
-    gop1 = planes_to_video(_frames(clip, 2, 2), 8, 2)
+    gop0 = planes_to_video(bus_crop(clip, 0, 2), 8, 2)
+    gop1 = planes_to_video(bus_crop(clip, 2, 2), 8, 2)
     previous = codec.fit(gop0, 40, 1000.0, seed=0)
     cold, warm = [], []
     codec.fit(gop1, 30, 1000.0, seed=2, history=cold)
@@ -87,8 +69,8 @@ def test_block_checkpointing_keeps_the_overfit_gradients(codec):
     assert all(torch.equal(a, b) for a, b in zip(*grads)) and any(g.abs().sum() > 0 for g in grads[0])
 
 
-def test_the_qp_grid_step_moves_the_rate_without_overfitting(sequence, codec):
-    video = planes_to_video(_frames(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 2), 8, 2)
+def test_the_qp_grid_step_moves_the_rate_without_overfitting(sequence, bus_crop, codec):
+    video = planes_to_video(bus_crop(sequence("bus_352x288_17f_yuv420p.yuv"), 0, 2), 8, 2)
     ocfg = codec.ocfg
     assert ocfg.grid_step_for_qp(32) == 1.0 and ocfg.grid_step_for_qp(38) == 2.0
     model = copy.deepcopy(codec.model)  # the seeded grid encoder's heads are zero: give them weights

@@ -22,10 +22,10 @@ from gvcodec.entropy.distributions import gaussian_likelihood, quantize
 from gvcodec.entropy.fixedpoint import QFormat
 from gvcodec.entropy.tables import ScaleTable
 from gvcodec.errors import BitstreamError
-from gvcodec.models.codec_coding import StepCoder, gaussian_conditional, checkerboard
-from gvcodec.models.codec_config import LatentCodecConfig
-from gvcodec.models.codec_int import int_channel_scale, to_int
-from gvcodec.models.codec_layers import (
+from gvcodec.models.gnvc_vd.codec.coding import StepCoder, gaussian_conditional, checkerboard
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
+from gvcodec.models.gnvc_vd.codec.integer import int_channel_scale, to_int
+from gvcodec.models.gnvc_vd.codec.layers import (
     AttentionBlock,
     CheckerboardConv,
     QpGain,
@@ -34,7 +34,7 @@ from gvcodec.models.codec_layers import (
     conv,
     deconv,
 )
-from gvcodec.models.qp_prior import QpFactorizedPrior
+from gvcodec.models.gnvc_vd.codec.qp_prior import QpFactorizedPrior
 
 GAIN_RANGE = (0.25, 4.0)  # initial encoder gains of QP 0 and the last QP (decoder: inverse)
 

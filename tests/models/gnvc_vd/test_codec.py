@@ -8,12 +8,12 @@ import torch
 from gvcodec.entropy import symbol_hash
 from gvcodec.entropy.fixedpoint import QFormat, to_fixed, to_real
 from gvcodec.errors import BitstreamError, GvcodecError, MismatchError, ModelError
-from gvcodec.models.codec_coding import unpack_parts
-from gvcodec.models.codec_config import LatentCodecConfig, load_codec_config
-from gvcodec.models.codec_int import to_int
-from gvcodec.models.codec_layers import AttentionBlock, DCBlock, DownBlock, ResidualBottleneckBlock, UpBlock
+from gvcodec.models.gnvc_vd.codec.coding import unpack_parts
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig, load_codec_config
+from gvcodec.models.gnvc_vd.codec.integer import to_int
+from gvcodec.models.gnvc_vd.codec.layers import AttentionBlock, DCBlock, DownBlock, ResidualBottleneckBlock, UpBlock
 from gvcodec.models.configs import read_model_section
-from gvcodec.models.latent_codec import LatentCodec
+from gvcodec.models.gnvc_vd.codec.model import LatentCodec
 from gvcodec.models.summary import count_parameters
 
 ELIC_16CH = 32_199_013          # CompressAI Elic2022Official layout, 16-ch in/out

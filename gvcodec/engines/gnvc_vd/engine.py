@@ -20,8 +20,9 @@ from typing import Iterable
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import EncodedUnit, EngineSetup
-from gvcodec.engines.gnvcvd import gop as goplib
-from gvcodec.engines.gnvcvd.models import card, check_stream_model, load_model
+from gvcodec.engines.gnvc_vd import gop as goplib
+from gvcodec.models.gnvc_vd.cards import card
+from gvcodec.models.gnvc_vd.loading import check_stream_model, load_model
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
 
@@ -65,7 +66,7 @@ class GnvcVdEngine:
     """GNVC-VD: causal 3D VAE, contextual latent codec and VideoDiT refinement."""
 
     def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
-        from gvcodec.models.gnvc_vd import config_digest
+        from gvcodec.models.gnvc_vd.model import config_digest
 
         from gvcodec.engines.registry import DEFAULT_MODEL
 
@@ -102,7 +103,7 @@ class _Coder:
     def __init__(self, header: SequenceHeader, opts):
         import torch
 
-        from gvcodec.models.gnvc_vd import config_digest
+        from gvcodec.models.gnvc_vd.model import config_digest
 
         if opts.threads:
             torch.set_num_threads(opts.threads)
@@ -140,8 +141,8 @@ class _Coder:
         """Decoded latents (+ codec context) -> refined latents -> pictures (identical in enc/dec)."""
         import torch
 
-        from gvcodec.engines.gnvcvd.convert import video_to_frames
-        from gvcodec.models.flow import refine
+        from gvcodec.engines.gnvc_vd.video import video_to_frames
+        from gvcodec.models.gnvc_vd.flow import refine
 
         with torch.no_grad(), _autocast(self.device, self.precision):
             x = latents.to(self.device)
@@ -178,7 +179,7 @@ class GnvcVdEncoder:
     def _code(self) -> EncodedUnit:
         import torch
 
-        from gvcodec.engines.gnvcvd.convert import frames_to_video
+        from gvcodec.engines.gnvc_vd.video import frames_to_video
         from gvcodec.entropy import symbol_hash
 
         c, frames = self.coder, self.frames

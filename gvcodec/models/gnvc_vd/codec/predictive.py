@@ -26,11 +26,11 @@ from gvcodec.entropy.distributions import gaussian_likelihood, quantize
 from gvcodec.entropy.fixedpoint import QFormat, requantize, to_real
 from gvcodec.entropy.tables import ScaleTable
 from gvcodec.errors import BitstreamError
-from gvcodec.models.codec_coding import StepCoder, gaussian_conditional, dual_masks
-from gvcodec.models.codec_config import LatentCodecConfig
-from gvcodec.models.codec_int import int_channel_scale, to_int
-from gvcodec.models.codec_layers import DCBlock, DownBlock, QpGain, UpBlock
-from gvcodec.models.qp_prior import QpFactorizedPrior
+from gvcodec.models.gnvc_vd.codec.coding import StepCoder, gaussian_conditional, dual_masks
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
+from gvcodec.models.gnvc_vd.codec.integer import int_channel_scale, to_int
+from gvcodec.models.gnvc_vd.codec.layers import DCBlock, DownBlock, QpGain, UpBlock
+from gvcodec.models.gnvc_vd.codec.qp_prior import QpFactorizedPrior
 
 GAIN_RANGE = (0.25, 4.0)  # initial q_encoder of QP 0 and the last QP (q_decoder: inverse)
 _INT_PARTS = ("feature_adaptor_i", "feature_adaptor_p", "extractor_t", "extractor", "hyper_decoder",

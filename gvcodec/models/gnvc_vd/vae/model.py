@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import nn
 
-from gvcodec.models.causal import CausalConv3d, RMSNorm, StreamState, run_layers
-from gvcodec.models.configs import Vae3dConfig
-from gvcodec.models.vae_blocks import AttentionBlock, ResidualBlock, Resample
+from gvcodec.models.gnvc_vd.vae.causal import CausalConv3d, RMSNorm, StreamState, run_layers
+from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig
+from gvcodec.models.gnvc_vd.vae.blocks import AttentionBlock, ResidualBlock, Resample
 
 
 def _middle(dim: int, dropout: float) -> nn.ModuleList:

@@ -20,12 +20,13 @@ from torch import nn
 
 from gvcodec.errors import ModelError
 from gvcodec.models.checkpoint import load_into, load_state_file
-from gvcodec.models.codec_config import LatentCodecConfig, load_codec_config
-from gvcodec.models.configs import Vae3dConfig, load_vae_config, resolve_model_cfg
-from gvcodec.models.dit import VideoDiT, fixed_context
-from gvcodec.models.dit_config import DitConfig, load_dit_config
-from gvcodec.models.latent_codec import LatentCodec
-from gvcodec.models.vae3d import Vae3d
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig, load_codec_config
+from gvcodec.models.configs import resolve_model_cfg
+from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig, load_vae_config
+from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context
+from gvcodec.models.gnvc_vd.dit.config import DitConfig, load_dit_config
+from gvcodec.models.gnvc_vd.codec.model import LatentCodec
+from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
 PARTS = ("vae", "codec", "dit")
 _TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")

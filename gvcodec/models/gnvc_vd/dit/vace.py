@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gvcodec.models.dit_layers import DitBlock
+from gvcodec.models.gnvc_vd.dit.layers import DitBlock
 
 
 class VaceBlock(DitBlock):
