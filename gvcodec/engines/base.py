@@ -6,14 +6,15 @@ its lookahead, a GOP engine once a GOP is full), and a decoder session that turn
 into frames. Engines see padded frames at the internal bit depth and never touch files,
 options parsing or logs.
 
+    options --params--> typed parameters --setup--> EngineSetup (into the sequence header)
     frames --push--> EncoderSession --EncodedUnit(payload, pictures, recon)--> pipeline
-    PicturesUnit --decode--> DecoderSession --frames--> pipeline
+    PicturesUnit --decode--> DecoderSession (DecodeRuntime: device, threads) --frames--> pipeline
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Protocol
 
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
@@ -72,9 +73,33 @@ class DecoderSession(Protocol):
     def flush(self) -> Iterable[Frame]: ...
 
 
-class Engine(Protocol):
-    """A codec: configured per sequence, then opened for encoding or decoding."""
+@dataclass(frozen=True)
+class DecodeRuntime:
+    """How a decoder runs, as opposed to what it decodes (that is all in the stream).
 
-    def setup(self, fmt: VideoFormat, opts) -> EngineSetup: ...
-    def encoder(self, header: SequenceHeader, opts) -> EncoderSession: ...
-    def decoder(self, header: SequenceHeader, opts) -> DecoderSession: ...
+    Attributes:
+        device: torch device of the neural engines (cpu, cuda, cuda:N).
+        threads: worker threads (0 = the library's default).
+        model_weights: weights file overriding the registered ones ("" = the registered ones).
+    """
+
+    device: str = "cpu"
+    threads: int = 0
+    model_weights: str = ""
+
+    @classmethod
+    def from_options(cls, opts) -> DecodeRuntime:
+        return cls(device=opts.device, threads=opts.threads, model_weights=opts.model_weights)
+
+
+class Engine(Protocol):
+    """A codec: configured per sequence, then opened for encoding or decoding.
+
+    `params(opts)` is the one place an engine reads the options: it returns the engine's typed,
+    frozen encode parameters, which `setup` and `encoder` take. Decoders take a DecodeRuntime.
+    """
+
+    def params(self, opts) -> Any: ...
+    def setup(self, fmt: VideoFormat, params) -> EngineSetup: ...
+    def encoder(self, header: SequenceHeader, params) -> EncoderSession: ...
+    def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> DecoderSession: ...

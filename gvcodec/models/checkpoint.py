@@ -20,6 +20,19 @@ WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "module", "ema", "wei
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 
 
+def file_stamp(path: str | Path) -> tuple:
+    """Size and mtime of a weights file ("" or a missing file: ()), so a cache loads a rewritten file again."""
+    import os
+
+    if not path:
+        return ()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()  # the loader names the missing file
+    return st.st_size, st.st_mtime_ns
+
+
 def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
     # Descend through wrapper dicts until a flat name -> tensor mapping appears.
     for _ in range(4):

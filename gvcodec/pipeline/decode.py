@@ -12,6 +12,7 @@ import time
 from gvcodec.bitstream.hashes import picture_md5
 from gvcodec.bitstream.reader import StreamReader
 from gvcodec.engines import registry
+from gvcodec.engines.base import DecodeRuntime
 from gvcodec.errors import BitstreamError, MismatchError, OptionError
 from gvcodec.io.padding import crop_frame
 from gvcodec.io.source import open_sink
@@ -34,7 +35,7 @@ def run_decode(opts, console: Console) -> dict:
         raise BitstreamError(f"bitstream `{opts.bitstream_file}' needs engine `{header.engine}', "
                              "which this gvcodec does not have")
     engine = registry.create(header.engine)
-    session = engine.decoder(header, opts)
+    session = engine.decoder(header, DecodeRuntime.from_options(opts))
     fmt = header.fmt
     sink = None
     if opts.recon_file:

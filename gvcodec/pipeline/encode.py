@@ -45,7 +45,8 @@ def run_encode(opts, console: Console) -> dict:
                          count=opts.frames_to_be_encoded, ratio=opts.temporal_subsample_ratio)
     internal = opts.internal_bit_depth or source.fmt.bit_depth
     fmt = source.fmt.with_bit_depth(internal)
-    setup = engine.setup(fmt, opts)
+    params = engine.params(opts)
+    setup = engine.setup(fmt, params)
     coded_w, coded_h = padded_size(fmt.width, fmt.height, opts.pad_multiple or setup.alignment)
     full_range = _full_range(opts, source)
     rate = Fraction(source.frame_rate).limit_denominator(1 << 20)
@@ -65,7 +66,7 @@ def run_encode(opts, console: Console) -> dict:
         carry_bytes = writer.bytes + writer.write_header(header)
         if opts.recon_file:
             sink = open_sink(opts.recon_file, fmt, rate, header.output_bit_depth, full_range)
-        session = engine.encoder(header, opts)
+        session = engine.encoder(header, params)
         want_msssim = opts.print_msssim or bool(opts.stats_file) or bool(opts.results_file)
         want_rgb = bool(opts.stats_file) or bool(opts.results_file)
         originals: dict = {}

@@ -17,7 +17,8 @@ from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
-from gvcodec.engines.base import EncodedUnit, EngineSetup
+from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
+from gvcodec.engines.classical.params import ClassicalParams
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
 
@@ -50,7 +51,10 @@ class ClassicalEngine:
         self.codec = codec
         self.spec = SPECS[codec]
 
-    def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
+    def params(self, opts) -> ClassicalParams:
+        return ClassicalParams.from_options(opts)
+
+    def setup(self, fmt: VideoFormat, params: ClassicalParams) -> EngineSetup:
         from gvcodec.io.container import pixel_format
 
         pix = pixel_format(fmt)
@@ -58,40 +62,40 @@ class ClassicalEngine:
             raise OptionError(f"{self.codec} cannot code {fmt.chroma_format} {fmt.bit_depth}-bit video "
                               f"(supported: {', '.join(self.spec.pix_fmts)})")
         lo, hi = self.spec.qp_range
-        if not lo <= opts.qp <= hi:
-            raise OptionError(f"QP {opts.qp} is outside {self.codec}'s range {lo}..{hi}")
-        params = {"codec": self.codec, "decoder": self.spec.decoder, "pix_fmt": pix,
-                  "preset": opts.preset, "refs": self.spec.refs}
-        return EngineSetup(engine=self.codec, alignment=1, params=params, gop_frames=1)
+        if not lo <= params.qp <= hi:
+            raise OptionError(f"QP {params.qp} is outside {self.codec}'s range {lo}..{hi}")
+        stream_params = {"codec": self.codec, "decoder": self.spec.decoder, "pix_fmt": pix,
+                         "preset": params.preset, "refs": self.spec.refs}
+        return EngineSetup(engine=self.codec, alignment=1, params=stream_params, gop_frames=1)
 
-    def encoder(self, header: SequenceHeader, opts) -> "ClassicalEncoder":
-        return ClassicalEncoder(self.spec, header, opts)
+    def encoder(self, header: SequenceHeader, params: ClassicalParams) -> "ClassicalEncoder":
+        return ClassicalEncoder(self.spec, header, params)
 
-    def decoder(self, header: SequenceHeader, opts) -> "ClassicalDecoder":
-        return ClassicalDecoder(header, threads=opts.threads)
+    def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "ClassicalDecoder":
+        return ClassicalDecoder(header, threads=runtime.threads)
 
 
-def _encoder_options(codec: str, header: SequenceHeader, opts) -> dict:
+def _encoder_options(codec: str, header: SequenceHeader, cp: ClassicalParams) -> dict:
     keyint = header.intra_period if header.intra_period > 0 else -1
-    ipratio = 2.0 ** (-opts.intra_qp_offset / 6.0)
+    ipratio = 2.0 ** (-cp.intra_qp_offset / 6.0)
     if codec == "x265":
-        params = (f"qp={header.qp}:bframes=0:keyint={keyint}:min-keyint={max(keyint, 1)}:scenecut=0:info=0:"
-                  f"ipratio={ipratio:.4f}:pbratio=1:log-level=error")
-        if opts.threads:
-            params += f":pools={opts.threads}:frame-threads={min(opts.threads, 4)}"
-        return {"preset": opts.preset, "x265-params": params}
+        codec_params = (f"qp={header.qp}:bframes=0:keyint={keyint}:min-keyint={max(keyint, 1)}:scenecut=0:"
+                        f"info=0:ipratio={ipratio:.4f}:pbratio=1:log-level=error")
+        if cp.threads:
+            codec_params += f":pools={cp.threads}:frame-threads={min(cp.threads, 4)}"
+        return {"preset": cp.preset, "x265-params": codec_params}
     if codec == "x264":
         k = keyint if keyint > 0 else "infinite"
-        params = f"qp={header.qp}:bframes=0:keyint={k}:min-keyint={keyint if keyint > 0 else 1}:scenecut=0:" \
-                 f"ipratio={ipratio:.4f}:pbratio=1"
-        if opts.threads:
-            params += f":threads={opts.threads}"
-        return {"preset": opts.preset, "x264-params": params}
-    preset = str(SVT_PRESETS.get(opts.preset, opts.preset))
-    params = f"pred-struct=1:rc=0:enable-tpl-la=0:keyint={keyint}"
-    if opts.threads:
-        params += f":lp={opts.threads}"
-    return {"preset": preset, "qp": str(header.qp), "svtav1-params": params}
+        codec_params = f"qp={header.qp}:bframes=0:keyint={k}:min-keyint={keyint if keyint > 0 else 1}:" \
+                       f"scenecut=0:ipratio={ipratio:.4f}:pbratio=1"
+        if cp.threads:
+            codec_params += f":threads={cp.threads}"
+        return {"preset": cp.preset, "x264-params": codec_params}
+    preset = str(SVT_PRESETS.get(cp.preset, cp.preset))
+    codec_params = f"pred-struct=1:rc=0:enable-tpl-la=0:keyint={keyint}"
+    if cp.threads:
+        codec_params += f":lp={cp.threads}"
+    return {"preset": preset, "qp": str(header.qp), "svtav1-params": codec_params}
 
 
 def _open_decoder(name: str, threads: int = 1):
@@ -106,7 +110,7 @@ def _open_decoder(name: str, threads: int = 1):
 class ClassicalEncoder:
     """Encoder session: frames in, one unit per packet out, each with its decoded recon."""
 
-    def __init__(self, spec: CodecSpec, header: SequenceHeader, opts):
+    def __init__(self, spec: CodecSpec, header: SequenceHeader, params: ClassicalParams):
         import av
 
         os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told not to
@@ -122,7 +126,7 @@ class ClassicalEncoder:
         cc.pix_fmt = self.pix_fmt
         cc.time_base = 1 / header.frame_rate
         cc.framerate = header.frame_rate
-        cc.options = _encoder_options(header.engine_params["codec"], header, opts)
+        cc.options = _encoder_options(header.engine_params["codec"], header, params)
         try:
             cc.open()
         except av.error.FFmpegError as exc:

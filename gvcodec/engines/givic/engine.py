@@ -15,29 +15,33 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
-from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
-from gvcodec.engines.base import EncodedUnit, EngineSetup
+from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
+from gvcodec.engines.givic.params import GivicParams
+from gvcodec.engines.neural import GopDecoder, GopEncoder, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
 
 ENGINE_ID = "givic"
 
 
-def _gop_frames(opts, cfg, weights: str) -> int:
+def _gop_frames(given: int | None, cfg, weights: str) -> int:
     """GOPFrames when given, else the GOP length the weights were trained for, else the config's."""
     from gvcodec.models.givic.loading import read_metadata
 
-    if "GOPFrames" in opts.explicit:
-        return opts.gop_frames
+    if given is not None:
+        return given
     trained = read_metadata(weights).get("gop_frames") if weights else None
     return int(trained) if trained else cfg.gop_frames
 
 
-def _load(name: str, opts, gop_frames: int | None = None):
-    """(config, overfit config, model, weights digest, weights record, GOP length) of a model name."""
+def _load(name: str, model_weights: str, device: str, gop_frames: int | None = None, from_stream: bool = False):
+    """(config, overfit config, model, weights digest, weights record, GOP length) of a model name.
+
+    gop_frames: the GOP length (the stream's, or GOPFrames when given); None = the weights' own."""
+    from gvcodec.models.checkpoint import file_stamp
     from gvcodec.models.givic.cards import card, weights_for
     from gvcodec.models.givic.config import load_givic_config, load_overfit_config
 
@@ -45,23 +49,10 @@ def _load(name: str, opts, gop_frames: int | None = None):
         raise ModelError(f"model `{name}' is not a GIViC model")
     config = card(name).config
     cfg = load_givic_config(config)
-    weights = weights_for(name, opts.model_weights)
-    gop = gop_frames if gop_frames is not None else _gop_frames(opts, cfg, weights)
-    model, digest, record = _loaded(config, weights, _file_stamp(weights), gop, opts.device)
+    weights = weights_for(name, model_weights)
+    gop = gop_frames if from_stream else _gop_frames(gop_frames, cfg, weights)
+    model, digest, record = _loaded(config, weights, file_stamp(weights), gop, device)
     return cfg, load_overfit_config(config), model, digest, dict(record), gop
-
-
-def _file_stamp(path: str) -> tuple:
-    """Size and mtime of a weights file, so a rewritten file is loaded again."""
-    import os
-
-    if not path:
-        return ()
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ()  # load_model names the missing file
-    return st.st_size, st.st_mtime_ns
 
 
 @lru_cache(maxsize=2)
@@ -77,54 +68,56 @@ def _loaded(config: str, weights: str, stamp: tuple, gop: int, device: str):
 class GivicEngine:
     """GIViC models givic-tiny, givic-s, givic-m, givic-original."""
 
-    def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
+    def params(self, opts) -> GivicParams:
+        return GivicParams.from_options(opts)
+
+    def setup(self, fmt: VideoFormat, params: GivicParams) -> EngineSetup:
         from gvcodec.models.givic.config import config_hash
 
         if fmt.chroma_format != 420:
             raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")
-        name = opts.model or "givic-tiny"
-        cfg, ocfg, model, digest, record, gop = _load(name, opts)
-        steps = opts.diffusion_steps or cfg.sample_steps
-        params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
-                  "grid_step": ocfg.grid_step_for_qp(opts.qp), **record}
-        return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=params,
+        name = params.model
+        cfg, ocfg, model, digest, record, gop = _load(name, params.model_weights, params.device, params.gop_frames)
+        steps = params.diffusion_steps or cfg.sample_steps
+        stream_params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
+                         "grid_step": ocfg.grid_step_for_qp(params.qp), **record}
+        return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=stream_params,
                            config_hash=config_hash(cfg), weights_sha256=digest, gop_frames=gop)
 
-    def encoder(self, header: SequenceHeader, opts) -> "GivicEncoder":
-        return GivicEncoder(_Coder(header, opts), opts)
+    def encoder(self, header: SequenceHeader, params: GivicParams) -> "GivicEncoder":
+        runtime = DecodeRuntime(params.device, params.threads, params.model_weights)
+        return GivicEncoder(_Coder(header, runtime), params)
 
-    def decoder(self, header: SequenceHeader, opts) -> "GivicDecoder":
-        return GivicDecoder(_Coder(header, opts))
+    def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "GivicDecoder":
+        return GivicDecoder(_Coder(header, runtime))
+
+
+# The stream's engine parameters and their types (grid_step: 1 in streams before per-QP grid steps)
+STREAM_PARAMS = {"diffusion_steps": int, "overfit_params": list, "init": str, "grid_step": float}
 
 
 class _Coder:
     """What encoder and decoder share: the model checked against the stream, and the GOP codec."""
 
-    def __init__(self, header: SequenceHeader, opts):
-        import torch
-
+    def __init__(self, header: SequenceHeader, runtime: DecodeRuntime):
         from gvcodec.models.givic.codec import GivicCodec
         from gvcodec.models.givic.config import config_hash
 
-        if opts.threads:
-            torch.set_num_threads(opts.threads)
-        p = header.engine_params
-        try:
-            steps, subsets, init = int(p["diffusion_steps"]), list(p["overfit_params"]), str(p["init"])
-            grid_step = float(p.get("grid_step", 1.0))  # streams before per-QP grid steps: 1
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BitstreamError(f"GIViC engine parameters are incomplete: {exc}") from None
+        set_threads(runtime.threads)
+        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0})
+        steps, subsets, init, grid_step = p["diffusion_steps"], p["overfit_params"], p["init"], p["grid_step"]
         if not header.model.startswith("givic-"):
             raise BitstreamError(f"stream names model `{header.model}', which is not a GIViC model")
         try:
-            cfg, ocfg, model, digest, record, _ = _load(header.model, opts, header.gop_frames)
+            cfg, ocfg, model, digest, record, _ = _load(header.model, runtime.model_weights, runtime.device,
+                                                        header.gop_frames, from_stream=True)
         except ModelError as exc:
             raise ModelError(f"stream needs {header.model}: {exc}") from None
         if config_hash(cfg) != header.config_hash:
             raise ModelError(f"stream was coded with another {header.model} configuration (config hash "
                              f"{header.config_hash.hex()[:16]}.., this gvcodec has {config_hash(cfg).hex()[:16]}..)")
         if digest != header.weights_sha256:
-            if init == "seeded" and not opts.model_weights:
+            if init == "seeded" and not runtime.model_weights:
                 raise ModelError(f"the seeded initialization of {header.model} differs from the encoder's "
                                  f"(weights sha256 {header.weights_sha256.hex()[:16]}.. vs {digest.hex()[:16]}..); "
                                  "another torch version?")
@@ -156,35 +149,28 @@ class _Coder:
         return [Frame(planes[i], self.fmt, first + i) for i in range(count)]
 
 
-class GivicEncoder:
+class GivicEncoder(GopEncoder):
     """Collects a GOP of frames, overfits and codes it as one unit."""
 
-    def __init__(self, coder: _Coder, opts):
-        self.c = coder
+    def __init__(self, coder: _Coder, params: GivicParams):
+        super().__init__(coder, coder.gop)
         o = coder.ocfg
-        self.steps = opts.overfit_steps if opts.overfit_steps >= 0 else o.steps
-        self.warm = opts.init_from_previous_gop
-        self.warm_steps = opts.overfit_steps if opts.overfit_steps >= 0 else o.warm_steps
-        self.lam = opts.overfit_lambda or o.lambda_for_qp(opts.qp)
-        if opts.overfit_objective != "auto":  # encoder-side only: the decoder never runs the loop
-            coder.codec.ocfg = dataclasses.replace(o, objective=opts.overfit_objective)
-        self.frames: list[Frame] = []
+        self.steps = params.overfit_steps if params.overfit_steps >= 0 else o.steps
+        self.warm = params.init_from_previous_gop
+        self.warm_steps = params.overfit_steps if params.overfit_steps >= 0 else o.warm_steps
+        self.lam = params.overfit_lambda or o.lambda_for_qp(params.qp)
+        if params.overfit_objective != "auto":  # encoder-side only: the decoder never runs the loop
+            coder.codec.ocfg = dataclasses.replace(o, objective=params.overfit_objective)
         self.previous = None
 
-    def push(self, frame: Frame) -> Iterable[EncodedUnit]:
-        self.frames.append(frame)
-        return [self._code()] if len(self.frames) == self.c.gop else []
+    def coded_frames(self, count: int) -> int:
+        return self.coder.gop
 
-    def flush(self) -> Iterable[EncodedUnit]:
-        return [self._code()] if self.frames else []
-
-    def _code(self) -> EncodedUnit:
+    def code_gop(self, frames: list[Frame], padded: list[Frame]) -> EncodedUnit:
         from gvcodec.models.givic.codec import planes_to_video
 
-        c = self.c
-        frames, self.frames = self.frames, []
+        c = self.coder
         count, first = len(frames), frames[0].poc
-        padded = frames + [frames[-1]] * (c.gop - count)
         video = planes_to_video([f.planes for f in padded], c.fmt.bit_depth, count, c.codec.device)
         seed = first
         init = self.previous if self.warm else None
@@ -202,33 +188,19 @@ class GivicEncoder:
         return EncodedUnit(c.pictures(first, count), payload, c.frames(x, first, count), share, digest)
 
 
-class GivicDecoder:
+class GivicDecoder(GopDecoder):
     """One unit (GOP) in, its pictures out."""
 
-    def __init__(self, coder: _Coder):
-        self.c = coder
-
-    def decode(self, unit: PicturesUnit) -> list[Frame]:
-        from gvcodec.entropy import check_symbol_hash
-
-        c = self.c
+    def decode_gop(self, unit: PicturesUnit, where: str) -> list[Frame]:
+        c = self.coder
         count, first = len(unit.pictures), unit.pictures[0].poc
-        where = f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
         if count > c.gop:
             raise BitstreamError(f"{where}: {count} pictures in a unit, the stream's GOP is {c.gop} frames")
-        try:
-            dec, x = c.codec.decode(unit.payload, c.size, where)
-        except BitstreamError as exc:
-            msg = str(exc)
-            raise BitstreamError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+        dec, x = c.codec.decode(unit.payload, c.size, where)
         if dec.valid != count:
             raise BitstreamError(f"{where}: payload codes {dec.valid} frames, the unit announces {count}")
-        if unit.symbol_hash is not None:
-            check_symbol_hash(unit.symbol_hash, *_hash_arrays(dec), unit=where)
+        self.check_symbols(unit, where, _hash_arrays(dec))
         return c.frames(x, first, count)
-
-    def flush(self) -> list[Frame]:
-        return []
 
 
 def _hash_arrays(dec):

@@ -15,16 +15,16 @@ travel in the header's engine parameters, so decoding needs nothing but the stre
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable
-
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
-from gvcodec.engines.base import EncodedUnit, EngineSetup
+from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
 from gvcodec.engines.gnvc_vd import gop as goplib
-from gvcodec.models.gnvc_vd.cards import card
-from gvcodec.models.gnvc_vd.loading import check_stream_model, load_model
+from gvcodec.engines.gnvc_vd.params import GnvcVdParams
+from gvcodec.engines.neural import GopDecoder, GopEncoder, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
+from gvcodec.models.gnvc_vd.cards import card
+from gvcodec.models.gnvc_vd.loading import check_stream_model, load_model
 
 ENGINE_ID = "gnvc-vd"
 ALIGNMENT = 64          # coded size: multiple of 64 (VAE /8, codec hyper-latents /8 of that)
@@ -65,64 +65,58 @@ def _autocast(device: str, precision: str):
 class GnvcVdEngine:
     """GNVC-VD: causal 3D VAE, contextual latent codec and VideoDiT refinement."""
 
-    def setup(self, fmt: VideoFormat, opts) -> EngineSetup:
+    def params(self, opts) -> GnvcVdParams:
+        return GnvcVdParams.from_options(opts)
+
+    def setup(self, fmt: VideoFormat, params: GnvcVdParams) -> EngineSetup:
         from gvcodec.models.gnvc_vd.model import config_digest
 
-        from gvcodec.engines.registry import DEFAULT_MODEL
-
-        name = opts.model or DEFAULT_MODEL
-        model_card = card(name)
-        cfg = model_card.config
-        steps = model_card.flow_steps if opts.flow_steps < 0 else opts.flow_steps
-        gop_frames = opts.gop_frames
-        if (gop_frames - 1) % 4:
-            raise OptionError(f"GOPFrames {gop_frames} is not 1 + 4k (e.g. 17, 21, 25, 33)")
-        if steps and not 0.0 <= opts.flow_start_mix <= 1.0:
-            raise OptionError(f"FlowStartMix {opts.flow_start_mix} is outside [0, 1]")
-        device, precision = _device_and_dtype(opts.device, opts.precision)
-        model, digest, _ = load_model(name, opts.model_weights, device)
-        params = {
-            "qp_index": qp_index(opts.qp, model.codec.cfg.qp_levels),
-            "flow_steps": steps, "flow_start_mix": opts.flow_start_mix,
-            "flow_seed": opts.flow_seed, "context_seed": model_card.context_seed,
-            "precision": precision, "matrix": opts.colour_matrix,
+        model_card = card(params.model)
+        steps = model_card.flow_steps if params.flow_steps < 0 else params.flow_steps
+        device, precision = _device_and_dtype(params.device, params.precision)
+        model, digest, _ = load_model(params.model, params.model_weights, device)
+        stream_params = {
+            "qp_index": qp_index(params.qp, model.codec.cfg.qp_levels),
+            "flow_steps": steps, "flow_start_mix": params.flow_start_mix,
+            "flow_seed": params.flow_seed, "context_seed": model_card.context_seed,
+            "precision": precision, "matrix": params.colour_matrix,
         }
-        return EngineSetup(engine=ENGINE_ID, model=name, alignment=ALIGNMENT, params=params,
-                           config_hash=config_digest(cfg), weights_sha256=digest, gop_frames=gop_frames)
+        return EngineSetup(engine=ENGINE_ID, model=params.model, alignment=ALIGNMENT, params=stream_params,
+                           config_hash=config_digest(model_card.config), weights_sha256=digest,
+                           gop_frames=params.gop_frames)
 
-    def encoder(self, header: SequenceHeader, opts) -> "GnvcVdEncoder":
-        return GnvcVdEncoder(_Coder(header, opts), header.gop_frames, opts.check_decode)
+    def encoder(self, header: SequenceHeader, params: GnvcVdParams) -> "GnvcVdEncoder":
+        runtime = DecodeRuntime(params.device, params.threads, params.model_weights)
+        return GnvcVdEncoder(_Coder(header, runtime), header.gop_frames, params.check_decode)
 
-    def decoder(self, header: SequenceHeader, opts) -> "GnvcVdDecoder":
-        return GnvcVdDecoder(_Coder(header, opts))
+    def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "GnvcVdDecoder":
+        return GnvcVdDecoder(_Coder(header, runtime))
+
+
+# The stream's engine parameters and their types
+STREAM_PARAMS = {"qp_index": int, "flow_steps": int, "flow_start_mix": float, "flow_seed": int,
+                 "context_seed": int, "precision": str, "matrix": str}
 
 
 class _Coder:
     """What encoder and decoder share: the model, the stream's parameters and the synthesis."""
 
-    def __init__(self, header: SequenceHeader, opts):
-        import torch
-
+    def __init__(self, header: SequenceHeader, runtime: DecodeRuntime):
         from gvcodec.models.gnvc_vd.model import config_digest
 
-        if opts.threads:
-            torch.set_num_threads(opts.threads)
-        p = header.engine_params
-        try:
-            self.qp = int(p["qp_index"])
-            self.steps, self.mix = int(p["flow_steps"]), float(p["flow_start_mix"])
-            self.seed, ctx_seed = int(p["flow_seed"]), int(p["context_seed"])
-            precision, self.matrix = str(p["precision"]), str(p["matrix"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BitstreamError(f"GNVC-VD engine parameters are incomplete: {exc}") from None
+        set_threads(runtime.threads)
+        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GNVC-VD")
+        self.qp = p["qp_index"]
+        self.steps, self.mix, self.seed = p["flow_steps"], p["flow_start_mix"], p["flow_seed"]
+        precision, self.matrix = p["precision"], p["matrix"]
         try:
             name_cfg = card(header.model).config
         except ModelError as exc:
             raise BitstreamError(f"stream needs {exc}") from None
-        if precision == "bf16" and not opts.device.startswith("cuda"):
+        if precision == "bf16" and not runtime.device.startswith("cuda"):
             raise OptionError("this stream was synthesised in bf16 on CUDA: decode it with --Device=cuda")
-        device, self.precision = _device_and_dtype(opts.device, precision)
-        self.model, digest, weights = load_model(header.model, opts.model_weights, device)
+        device, self.precision = _device_and_dtype(runtime.device, precision)
+        self.model, digest, weights = load_model(header.model, runtime.model_weights, device)
         check_stream_model(header, digest, config_digest(name_cfg), weights)
         if not 0 <= self.qp < self.model.codec.cfg.qp_levels:
             raise BitstreamError(f"QP index {self.qp} is outside the model's 0..{self.model.codec.cfg.qp_levels - 1}")
@@ -130,7 +124,7 @@ class _Coder:
         self.header = header
         self.fmt = header.coded_fmt
         self.full_range = bool(header.full_range)
-        self.context = self.model.context(ctx_seed)
+        self.context = self.model.context(p["context_seed"])
 
     def latent_shape(self, coded_frames: int) -> tuple[int, ...]:
         vae = self.model.vae.cfg
@@ -162,30 +156,24 @@ class _Coder:
                             () if i == 0 else (first_poc + i - 1,)) for i in range(count)]
 
 
-class GnvcVdEncoder:
+class GnvcVdEncoder(GopEncoder):
     """Collects GOPFrames frames, then codes them as one unit."""
 
     def __init__(self, coder: _Coder, gop_frames: int, check_decode: bool):
-        self.coder, self.gop_frames, self.check_decode = coder, gop_frames, check_decode
-        self.frames: list[Frame] = []
+        super().__init__(coder, gop_frames)
+        self.check_decode = check_decode
 
-    def push(self, frame: Frame) -> Iterable[EncodedUnit]:
-        self.frames.append(frame)
-        return [self._code()] if len(self.frames) == self.gop_frames else []
+    def coded_frames(self, count: int) -> int:
+        return goplib.coded_length(count)
 
-    def flush(self) -> Iterable[EncodedUnit]:
-        return [self._code()] if self.frames else []
-
-    def _code(self) -> EncodedUnit:
+    def code_gop(self, frames: list[Frame], padded: list[Frame]) -> EncodedUnit:
         import torch
 
         from gvcodec.engines.gnvc_vd.video import frames_to_video
         from gvcodec.entropy import symbol_hash
 
-        c, frames = self.coder, self.frames
-        self.frames = []
+        c = self.coder
         count, first = len(frames), frames[0].poc
-        padded = frames + [frames[-1]] * (goplib.coded_length(count) - count)
         video = frames_to_video(padded, c.matrix, c.full_range).to(c.device)
         with torch.no_grad(), _autocast(c.device, c.precision):
             latents = c.model.vae.encode(video).float()
@@ -197,26 +185,13 @@ class GnvcVdEncoder:
         return EncodedUnit(c.pictures(first, count), gop.payload, recon, bits, symbol_hash(*symbols))
 
 
-class GnvcVdDecoder:
+class GnvcVdDecoder(GopDecoder):
     """One unit (GOP) in, its pictures out."""
 
-    def __init__(self, coder: _Coder):
-        self.coder = coder
-
-    def decode(self, unit: PicturesUnit) -> list[Frame]:
-        from gvcodec.entropy import check_symbol_hash
-
+    def decode_gop(self, unit: PicturesUnit, where: str) -> list[Frame]:
         c = self.coder
         count, first = len(unit.pictures), unit.pictures[0].poc
-        where = f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
         shape = c.latent_shape(goplib.coded_length(count))
-        try:
-            latents, context, symbols = c.model.codec.decompress_with_symbols(unit.payload, shape, c.qp)
-        except BitstreamError as exc:
-            raise BitstreamError(f"{where}: {exc}") from None
-        if unit.symbol_hash is not None:
-            check_symbol_hash(unit.symbol_hash, *[s for latent in symbols for s in latent], unit=where)
+        latents, context, symbols = c.model.codec.decompress_with_symbols(unit.payload, shape, c.qp)
+        self.check_symbols(unit, where, [s for latent in symbols for s in latent])
         return c.synthesise(latents, context, first, count)
-
-    def flush(self) -> list[Frame]:
-        return []

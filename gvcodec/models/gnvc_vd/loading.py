@@ -10,7 +10,8 @@ from gvcodec.models.gnvc_vd.cards import INIT_SEED, card, weights_for
 
 
 @lru_cache(maxsize=2)
-def _load(config: str, weights: str, device: str):
+def _load(config: str, weights: str, stamp: tuple, device: str):
+    """One load per process for encode's setup and its coder (stamp: the weights file's size and mtime)."""
     import torch
 
     from gvcodec.models.gnvc_vd.model import GnvcVd
@@ -30,8 +31,10 @@ def _load(config: str, weights: str, device: str):
 
 def load_model(name: str, override: str, device: str):
     """(GnvcVd in eval mode on `device`, its 32-byte weights digest, weights path or None)."""
+    from gvcodec.models.checkpoint import file_stamp
+
     path = weights_for(name, override)
-    model, digest = _load(card(name).config, str(path or ""), device)
+    model, digest = _load(card(name).config, str(path or ""), file_stamp(path or ""), device)
     return model, digest, path
 
 
