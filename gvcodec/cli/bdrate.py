@@ -18,7 +18,8 @@ def command(
 ) -> None:
     """BD-rate of TEST against ANCHOR from gvcodec results CSVs (rate = bpp)."""
     from gvcodec.errors import OptionError
-    from gvcodec.metrics.bdrate import bdrate_table, format_bdrate_table, read_results
+    from gvcodec.metrics.bdrate import bdrate_table, format_bdrate_table
+    from gvcodec.report.results import read_results
 
     if method not in ("pchip", "akima", "cubic"):
         raise OptionError(f"unknown method `{method}' (pchip, akima or cubic)")

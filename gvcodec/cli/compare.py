@@ -87,7 +87,7 @@ def _compare(reference, decoded, names, output, html, clip, seed, results, seque
 
     from gvcodec.errors import OptionError
     from gvcodec.io.source import open_source
-    from gvcodec.metrics.bdrate import read_results
+    from gvcodec.report.results import read_results
     from gvcodec.report import sidebyside as sbs
     from gvcodec.report.video_writer import RgbVideoWriter, browser_suffix
 

@@ -14,6 +14,6 @@ def command(ctx: typer.Context) -> None:
     opts, console = parse_or_help(ctx, "decode")
     result = run_decode(opts, console)
     if opts.results_file:
-        from gvcodec.metrics.bdrate import fill_result
+        from gvcodec.report.results import fill_result
 
         fill_result(opts.results_file, result["row"], {"dec_fps": result["frames"] / result["seconds"]})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from gvcodec.cli.common import parse_or_help
@@ -16,11 +14,9 @@ def command(ctx: typer.Context) -> None:
     opts, console = parse_or_help(ctx, "encode")
     result = run_encode(opts, console)
     if opts.results_file:
-        from gvcodec.metrics.bdrate import append_result
+        from gvcodec.report.results import append_result
 
-        row = {"sequence": opts.sequence_name or Path(opts.input_file).stem,
-               "codec": opts.codec_label or opts.model or opts.codec or "default", "qp": opts.qp, **result}
-        append_result(opts.results_file, row)
+        append_result(opts.results_file, result)
     if opts.summary_out_filename:
         with open(opts.summary_out_filename, "a", encoding="utf-8") as f:
             f.write("%f\t %f\t %f\t %f\t %f\n" % (result["kbps"], result["psnr_y"], result["psnr_u"] or 0.0,

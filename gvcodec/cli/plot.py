@@ -20,7 +20,8 @@ def command(
     from pathlib import Path
 
     from gvcodec.errors import OptionError, OutputError
-    from gvcodec.metrics.bdrate import METHODS, bdrate_table, read_results
+    from gvcodec.metrics.bdrate import METHODS, bdrate_table
+    from gvcodec.report.results import read_results
     from gvcodec.report.bdtable_image import bdrate_table_image
     from gvcodec.report.plots import in_order, metric_columns, plot_rd_curves
 

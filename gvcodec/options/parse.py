@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from gvcodec.errors import OptionError
-from gvcodec.options.table import HM_ACCEPTED_KEYS, HM_ACCEPTED_PATTERN, Option, alias_map, table_for
+from gvcodec.options.table import HM_ACCEPTED_KEYS, HM_ACCEPTED_PATTERN, Option, table_for
 
 MAX_CFG_DEPTH = 16  # cfg files may not nest (HM has no include), but guard recursion anyway
 _TRAILING_COMMENT = re.compile(r"(^|\s)#.*$")
@@ -68,10 +68,15 @@ class Options:
         return self._table
 
 
-class _Parser:
-    def __init__(self, command: str):
-        self.opts = Options(command)
-        self.aliases = alias_map(command)
+class Parser:
+    """HM's left-to-right parser filling `opts` (an Options, or a subclass with its own table).
+
+    Subclasses may override `assign` (what one `Key = value` does) and `parse_cfg` (other cfg formats).
+    """
+
+    def __init__(self, opts: Options):
+        self.opts = opts
+        self.aliases = {a: row for row in opts.table.values() for a in row.aliases}
         self.unknown: list[str] = []
         self.cfg_depth = 0
 
@@ -170,7 +175,7 @@ def parse_options(argv: list[str], command: str) -> Options:
         The Options; unknown keys raise OptionError (one line per key) unless -w 1 was given,
         in which case they become warnings.
     """
-    parser = _Parser(command)
+    parser = Parser(Options(command))
     parser.parse_argv(list(argv))
     if parser.unknown:
         if parser.opts.warn_unknow_parameter:

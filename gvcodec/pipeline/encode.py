@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from fractions import Fraction
+from pathlib import Path
 
 from gvcodec.bitstream.hashes import picture_md5
 from gvcodec.bitstream.header import SequenceHeader
@@ -131,7 +132,8 @@ def run_encode(opts, console: Console) -> dict:
     cpu = time.process_time() - cpu_start
     wall = time.perf_counter() - wall_start
     console.line(hm_log.summary(records, rate, file_bytes, fmt.chroma_format, cpu))
-    result = summarize(records, header, file_bytes, wall)
+    label = opts.codec_label or opts.model or opts.codec or "default"
+    result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label)
     if opts.stats_file:
         from gvcodec.report.stats import write_stats
 
@@ -139,20 +141,17 @@ def run_encode(opts, console: Console) -> dict:
     return result
 
 
-def summarize(records, header: SequenceHeader, file_bytes: int, wall: float) -> dict:
-    """The run as one results row (see metrics.bdrate's results CSV schema)."""
+def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, sequence: str, codec: str) -> dict:
+    """The run as one results row (gvcodec.report.results)."""
     from gvcodec.metrics.psnr import sequence_psnr
+    from gvcodec.report.results import results_row
 
     n = len(records)
     s = sequence_psnr([r.psnr for r in records])
     rgb = [r.rgb_psnr for r in records if r.rgb_psnr is not None]
     ms = [r.msssim[0] for r in records if r.msssim is not None]
-    fps = float(header.frame_rate)
-    return {
-        "frames": n, "width": header.width, "height": header.height, "fps": round(fps, 6),
-        "bits": file_bytes * 8, "kbps": file_bytes * 8 * fps / 1000.0 / n,
-        "bpp": file_bytes * 8 / (n * header.width * header.height),
-        "psnr_y": s["psnr_y"], "psnr_u": s["psnr_u"], "psnr_v": s["psnr_v"], "psnr_yuv": s["psnr_yuv"],
-        "psnr_rgb": sum(rgb) / len(rgb) if rgb else None, "msssim": sum(ms) / len(ms) if ms else None,
-        "enc_fps": n / wall if wall > 0 else None,
-    }
+    return results_row(
+        sequence, codec, header.qp, n, header.width, header.height, float(header.frame_rate), file_bytes * 8,
+        psnr_y=s["psnr_y"], psnr_u=s["psnr_u"], psnr_v=s["psnr_v"], psnr_yuv=s["psnr_yuv"],
+        psnr_rgb=sum(rgb) / len(rgb) if rgb else None, msssim=sum(ms) / len(ms) if ms else None,
+        enc_fps=n / wall if wall > 0 else None)

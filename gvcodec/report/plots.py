@@ -55,7 +55,8 @@ def in_order(values: Iterable) -> list:
 def metric_columns(rows: Sequence[dict]) -> list[str]:
     """Quality columns with at least one number in `rows`: the results CSV's own quality columns
     in header order, then every extra (non-standard) numeric column, sorted by name."""
-    from gvcodec.metrics.bdrate import QUALITY_COLUMNS, RESULTS_COLUMNS
+    from gvcodec.metrics.bdrate import QUALITY_COLUMNS
+    from gvcodec.report.results import RESULTS_COLUMNS
 
     numeric = {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     known = [c for c in RESULTS_COLUMNS if c in QUALITY_COLUMNS and c in numeric]
@@ -72,7 +73,7 @@ def plot_rd_curves(rows: Sequence[dict], out_dir: str | Path, metrics: Sequence[
     """Write `rd_<sequence>_<metric>.png` for every sequence and metric that has points.
 
     Args:
-        rows: results rows (as from :func:`gvcodec.metrics.bdrate.read_results`), any codecs.
+        rows: results rows (as from :func:`gvcodec.report.results.read_results`), any codecs.
         out_dir: existing folder for the PNG files.
         metrics: metric columns to plot (default: :func:`metric_columns`).
         dpi: pixels per inch of the 6.4 x 4.8 inch figures.

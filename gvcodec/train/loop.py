@@ -30,7 +30,8 @@ from gvcodec.train.data import build_dataset, make_loader
 from gvcodec.train.families import check_stage, family_of
 from gvcodec.train.optim import Ema, learning_rate, make_optimizer, parse_betas
 from gvcodec.train.options import STAGES
-from gvcodec.train.progress import CsvLog, Display
+from gvcodec.report.train_display import TrainDisplay
+from gvcodec.train.progress import TERM_COLUMNS, CsvLog
 from gvcodec.train.stages import draw_qp, select_trainable
 
 PREVIOUS = {"I": "0", "II": "I"}
@@ -191,7 +192,7 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
     net = dist.wrap(stage_model, world, device, find_unused)
     loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers)
     log = CsvLog(folder / "log.csv", start) if world.is_main else None
-    display = Display(opts.progress if world.is_main else "0")
+    display = TrainDisplay(opts.progress if world.is_main else "0", TERM_COLUMNS)
     params = [p for p in model.parameters() if p.requires_grad]
     meta = model_metadata(opts, stage, model)
 

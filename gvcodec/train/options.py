@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from gvcodec.errors import OptionError
-from gvcodec.options.parse import Options, _Parser
+from gvcodec.options.parse import Options, Parser
 from gvcodec.options.table import Option, parse_bool, parse_int
 
 STAGES = ("0", "I", "II", "P")  # every stage name; a model family trains some of them (families.py)
@@ -177,15 +177,12 @@ class Assignment:
     where: str
 
 
-class _TrainParser(_Parser):
+class _TrainParser(Parser):
     """HM's left-to-right parser over the training table; records assignments instead of applying them."""
 
-    def __init__(self) -> None:  # noqa: D107 - _Parser.__init__ would build the encode table
-        self.opts = TrainOptions()
+    def __init__(self) -> None:
+        super().__init__(TrainOptions())
         self.table = train_table()
-        self.aliases = {a: row for row in TRAIN_OPTIONS for a in row.aliases}
-        self.unknown: list[str] = []
-        self.cfg_depth = 0
         self.assignments: list[Assignment] = []
         self.scope: str | None = None
         self.lower = {name.lower(): name for name in self.table}  # `--resume` works as `--Resume`
@@ -281,7 +278,7 @@ def expand_path(text: str) -> str:
 
 def render_train_help() -> str:
     """`gvcodec train --help`: every option with its default, grouped by section."""
-    from gvcodec.options.help import _default
+    from gvcodec.options.help import option_lines
 
     lines = ["Usage: gvcodec train [-c FILE.yaml]... [--Key=value] [--STAGE.Key=value]...",
              "       gvcodec train --convert CKPT.safetensors [-o OUT.safetensors]", "",
@@ -289,31 +286,14 @@ def render_train_help() -> str:
              "A YAML cfg may hold `stages: {\"0\": {...}, I: {...}, II: {...}, P: {...}}` sections; `--II.Key=value` sets",
              "a key for one stage only.", "",
              "  -c FILE                        parse the cfg FILE (YAML or HM `Key : value`) at this position"]
-    sections: dict[str, list[Option]] = {}
-    for row in TRAIN_OPTIONS:
-        sections.setdefault(row.section, []).append(row)
-    for section, rows in sections.items():
-        lines += ["", f"{section}:"]
-        for row in rows:
-            names = ", ".join(list(row.aliases) + [f"--{row.name}"])
-            extra = f" [{'|'.join(map(str, row.choices))}]" if row.choices else ""
-            default = row.default
-            if isinstance(default, tuple):
-                default = f"{default[0]}x{default[1]}"
-            lines.append(f"  {names:<30} {row.help}{extra} (default: {_default(default)})")
-    return "\n".join(lines)
+    return "\n".join(lines + option_lines(TRAIN_OPTIONS))
 
 
 def render_train_markdown() -> str:
     """The option table of docs/training.md."""
-    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
-    for row in TRAIN_OPTIONS:
-        default = row.default
-        if isinstance(default, tuple):
-            default = f"{default[0]}x{default[1]}"
-        choices = f" ({', '.join(map(str, row.choices))})" if row.choices else ""
-        lines.append(f"| `{row.name}` | `{default}` | {row.help}{choices} |")
-    return "\n".join(lines)
+    from gvcodec.options.help import markdown_rows
+
+    return "\n".join(markdown_rows(TRAIN_OPTIONS, aliases=False))
 
 
 if __name__ == "__main__":

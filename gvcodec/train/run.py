@@ -16,22 +16,21 @@ command (with --Resume=1 after an interruption) carries a run to its end.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import torch
 
+from gvcodec.report.console import Console
 from gvcodec.train import distributed as dist
 from gvcodec.train.checkpoint import read_metadata
 from gvcodec.train.families import check_stage, family_of
 from gvcodec.train.options import TrainArgs, expand_path
 
 
-def _say(verbosity: int, world: dist.World):
+def _say(console: Console, world: dist.World):
     def say(text: str) -> None:
-        if world.is_main and verbosity >= 1:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        if world.is_main:
+            console.line(text)
 
     return say
 
@@ -56,9 +55,10 @@ def run_train(args: TrainArgs, on_done=None) -> Path | None:
 
     base = args.resolve(None)
     world = dist.world_from_env()
-    say = _say(base.verbosity, world)
+    console = Console(base.verbosity, "0")
+    say = _say(console, world)
     for w in args.warnings:
-        sys.stderr.write(w + "\n")
+        console.warn(w)
     if base.threads:
         torch.set_num_threads(base.threads)
     run_dir = Path(expand_path(base.run_dir))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gvcodec.metrics.backbones import ALEXNET_LAYERS
-from gvcodec.metrics.bdrate import read_results
+from gvcodec.report.results import read_results
 
 BUS = "bus_352x288_17f_yuv420p.yuv"
 SIZE = ("-wdt", 352, "-hgt", 288)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gvcodec.metrics.bdrate import LOWER_IS_BETTER, QUALITY_COLUMNS, RESULTS_COLUMNS, append_result, bdrate_table
+from gvcodec.metrics.bdrate import LOWER_IS_BETTER, QUALITY_COLUMNS, bdrate_table
+from gvcodec.report.results import RESULTS_COLUMNS, append_result
 
 RATES = [0.02, 0.05, 0.11, 0.25]
 CURVES = {  # each improves with rate in its own direction

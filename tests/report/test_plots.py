@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gvcodec.metrics.bdrate import bdrate_table, read_results
+from gvcodec.metrics.bdrate import bdrate_table
+from gvcodec.report.results import read_results
 from gvcodec.report.bdtable_image import bdrate_table_image
 from gvcodec.report.plots import COLOURS, codec_styles, metric_columns, plot_rd_curves
 
@@ -15,7 +16,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def write_results(path, sequences=("foreman", "bus"), codecs=(("x265", 0.0), ("x264", -1.0), ("neural", 1.0))):
     """Four rate points per codec and sequence; the offset shifts the curves (higher = better)."""
-    from gvcodec.metrics.bdrate import append_result
+    from gvcodec.report.results import append_result
 
     for seq in sequences:
         for codec, off in codecs:
