@@ -168,9 +168,8 @@ def engine_name(model: str) -> str:
 def engine_metadata(model_name: str, cfg, frames: int) -> dict[str, str]:
     """The metadata `gvcodec.models.givic.loading.load_model` checks: model, config hash, and as GOP
     length the clip length the weights were trained on (the engine then asks for GOPFrames to match)."""
-    from gvcodec.models.givic.config import config_hash
 
-    return {"gvcodec_model": engine_name(model_name), "gop_frames": str(frames), "config_hash": config_hash(cfg).hex()}
+    return {"gvcodec_model": engine_name(model_name), "gop_frames": str(frames), "config_hash": cfg.digest.hex()}
 
 
 @torch.no_grad()

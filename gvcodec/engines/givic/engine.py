@@ -72,7 +72,6 @@ class GivicEngine:
         return GivicParams.from_options(opts)
 
     def setup(self, fmt: VideoFormat, params: GivicParams) -> EngineSetup:
-        from gvcodec.models.givic.config import config_hash
 
         if fmt.chroma_format != 420:
             raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")
@@ -82,7 +81,7 @@ class GivicEngine:
         stream_params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
                          "grid_step": ocfg.grid_step_for_qp(params.qp), **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=stream_params,
-                           config_hash=config_hash(cfg), weights_sha256=digest, gop_frames=gop)
+                           config_hash=cfg.digest, weights_sha256=digest, gop_frames=gop)
 
     def encoder(self, header: SequenceHeader, params: GivicParams) -> "GivicEncoder":
         runtime = DecodeRuntime(params.device, params.threads, params.model_weights)
@@ -101,7 +100,6 @@ class _Coder:
 
     def __init__(self, header: SequenceHeader, runtime: DecodeRuntime):
         from gvcodec.models.givic.codec import GivicCodec
-        from gvcodec.models.givic.config import config_hash
 
         set_threads(runtime.threads)
         p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0})
@@ -113,9 +111,9 @@ class _Coder:
                                                         header.gop_frames, from_stream=True)
         except ModelError as exc:
             raise ModelError(f"stream needs {header.model}: {exc}") from None
-        if config_hash(cfg) != header.config_hash:
+        if cfg.digest != header.config_hash:
             raise ModelError(f"stream was coded with another {header.model} configuration (config hash "
-                             f"{header.config_hash.hex()[:16]}.., this gvcodec has {config_hash(cfg).hex()[:16]}..)")
+                             f"{header.config_hash.hex()[:16]}.., this gvcodec has {cfg.digest.hex()[:16]}..)")
         if digest != header.weights_sha256:
             if init == "seeded" and not runtime.model_weights:
                 raise ModelError(f"the seeded initialization of {header.model} differs from the encoder's "

@@ -69,7 +69,7 @@ class GnvcVdEngine:
         return GnvcVdParams.from_options(opts)
 
     def setup(self, fmt: VideoFormat, params: GnvcVdParams) -> EngineSetup:
-        from gvcodec.models.gnvc_vd.model import config_digest
+        from gvcodec.models.gnvc_vd.config import load_config
 
         model_card = card(params.model)
         steps = model_card.flow_steps if params.flow_steps < 0 else params.flow_steps
@@ -82,7 +82,7 @@ class GnvcVdEngine:
             "precision": precision, "matrix": params.colour_matrix,
         }
         return EngineSetup(engine=ENGINE_ID, model=params.model, alignment=ALIGNMENT, params=stream_params,
-                           config_hash=config_digest(model_card.config), weights_sha256=digest,
+                           config_hash=load_config(model_card.config).digest, weights_sha256=digest,
                            gop_frames=params.gop_frames)
 
     def encoder(self, header: SequenceHeader, params: GnvcVdParams) -> "GnvcVdEncoder":
@@ -102,7 +102,7 @@ class _Coder:
     """What encoder and decoder share: the model, the stream's parameters and the synthesis."""
 
     def __init__(self, header: SequenceHeader, runtime: DecodeRuntime):
-        from gvcodec.models.gnvc_vd.model import config_digest
+        from gvcodec.models.gnvc_vd.config import load_config
 
         set_threads(runtime.threads)
         p = read_stream_params(header.engine_params, STREAM_PARAMS, "GNVC-VD")
@@ -117,7 +117,7 @@ class _Coder:
             raise OptionError("this stream was synthesised in bf16 on CUDA: decode it with --Device=cuda")
         device, self.precision = _device_and_dtype(runtime.device, precision)
         self.model, digest, weights = load_model(header.model, runtime.model_weights, device)
-        check_stream_model(header, digest, config_digest(name_cfg), weights)
+        check_stream_model(header, digest, load_config(name_cfg).digest, weights)
         if not 0 <= self.qp < self.model.codec.cfg.qp_levels:
             raise BitstreamError(f"QP index {self.qp} is outside the model's 0..{self.model.codec.cfg.qp_levels - 1}")
         self.device = device

@@ -121,6 +121,12 @@ class GivicConfig:
             (self.token_size[2] // self.patch_size[2])
 
     @property
+    def digest(self) -> bytes:
+        """SHA-256 of the serialized architecture (stored in the sequence header)."""
+        text = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).digest()
+
+    @property
     def alignment(self) -> int:
         """The coded picture size must be a multiple of this (even chroma at every pyramid level)."""
         return 2 ** self.levels
@@ -207,9 +213,3 @@ def load_overfit_config(name_or_path: str | Path) -> OverfitConfig:
     except ModelError:
         return OverfitConfig()
     return config_from_section(OverfitConfig, data, "overfit", str(path))
-
-
-def config_hash(cfg: GivicConfig) -> bytes:
-    """SHA-256 of the serialized architecture (stored in the sequence header)."""
-    text = json.dumps(asdict(cfg), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).digest()

@@ -20,7 +20,7 @@ import torch
 
 from gvcodec.errors import ModelError
 from gvcodec.models.checkpoint import load_into, load_state_file
-from gvcodec.models.givic.config import GivicConfig, config_hash
+from gvcodec.models.givic.config import GivicConfig
 from gvcodec.models.givic.model import Givic
 
 
@@ -47,7 +47,7 @@ def save_weights(model: Givic, path: str | Path, model_name: str, gop_frames: in
     from safetensors.torch import save_file
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {"gvcodec_model": model_name, "gop_frames": str(gop_frames), "config_hash": config_hash(model.cfg).hex()}
+    meta = {"gvcodec_model": model_name, "gop_frames": str(gop_frames), "config_hash": model.cfg.digest.hex()}
     save_file(state, str(path), metadata=meta)
 
 
@@ -92,7 +92,7 @@ def load_model(name: str, cfg: GivicConfig, weights: str = "", gop_frames: int |
     if gop_frames is not None and meta.get("gop_frames") and int(meta["gop_frames"]) != gop_frames:
         raise ModelError(f"weights {weights} were trained for {meta['gop_frames']}-frame GOPs, "
                          f"not {gop_frames}-frame GOPs (set GOPFrames to {meta['gop_frames']})")
-    if meta.get("config_hash") and meta["config_hash"] != config_hash(cfg).hex():
+    if meta.get("config_hash") and meta["config_hash"] != cfg.digest.hex():
         raise ModelError(f"weights {weights} were trained with another {name} configuration (config hash differs)")
     with torch.device("meta"):
         model = Givic(cfg)

@@ -57,17 +57,14 @@ def gnvc_vd_stages(model: str, width: int, height: int, frames: int, device: str
         OptionError: frames is not 1 + s k for the VAE's temporal stride s.
     """
     from gvcodec.errors import OptionError
-    from gvcodec.models.gnvc_vd.codec.config import load_codec_config
-    from gvcodec.models.configs import resolve_model_cfg
-    from gvcodec.models.gnvc_vd.vae.config import load_vae_config
-    from gvcodec.models.gnvc_vd.dit.model import build_dit, fixed_context
-    from gvcodec.models.gnvc_vd.dit.config import load_dit_config
-    from gvcodec.models.gnvc_vd.flow import refine
     from gvcodec.models.gnvc_vd.codec.model import LatentCodec
+    from gvcodec.models.gnvc_vd.config import load_config
+    from gvcodec.models.gnvc_vd.dit.model import build_dit, fixed_context
+    from gvcodec.models.gnvc_vd.flow import refine
     from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
-    path = resolve_model_cfg(model)
-    vae_cfg, codec_cfg, dit_cfg = load_vae_config(path), load_codec_config(path), load_dit_config(path)
+    cfg = load_config(model)
+    vae_cfg, codec_cfg, dit_cfg = cfg.vae, cfg.codec, cfg.dit
     s = vae_cfg.temporal_stride
     if frames < 1 or (frames - 1) % s:
         raise OptionError(f"{model} codes clips of 1 + {s}k frames; {frames} is not one (e.g. 25)")

@@ -20,12 +20,12 @@ from torch import nn
 
 from gvcodec.errors import ModelError
 from gvcodec.models.checkpoint import load_into, load_state_file
-from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig, load_codec_config
-from gvcodec.models.configs import resolve_model_cfg
-from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig, load_vae_config
-from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context
-from gvcodec.models.gnvc_vd.dit.config import DitConfig, load_dit_config
+from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
 from gvcodec.models.gnvc_vd.codec.model import LatentCodec
+from gvcodec.models.gnvc_vd.config import load_config
+from gvcodec.models.gnvc_vd.dit.config import DitConfig
+from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context
+from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig
 from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
 PARTS = ("vae", "codec", "dit")
@@ -54,10 +54,10 @@ class GnvcVd(nn.Module):
     @classmethod
     def from_config(cls, name_or_path: str | Path, seed: int = 0) -> "GnvcVd":
         """Build a model from a YAML name or path; parameters start from a seeded initialisation."""
-        path = resolve_model_cfg(name_or_path)
+        cfg = load_config(name_or_path)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return cls(load_vae_config(path), load_codec_config(path), load_dit_config(path))
+            return cls(cfg.vae, cfg.codec, cfg.dit)
 
     # -- weights ---------------------------------------------------------------------------------
     def _size_tables_like(self, state: dict[str, torch.Tensor]) -> None:
@@ -97,10 +97,3 @@ class GnvcVd(nn.Module):
     def context(self, seed: int) -> torch.Tensor:
         """The DiT's fixed cross-attention context (no text encoder), on the model's device."""
         return fixed_context(self.dit.cfg, seed).to(next(self.dit.parameters()).device)
-
-
-def config_digest(name_or_path: str | Path) -> bytes:
-    """SHA-256 of the model YAML's three sections as parsed (formatting and comments do not count)."""
-    path = resolve_model_cfg(name_or_path)
-    parts = [repr(cfg) for cfg in (load_vae_config(path), load_codec_config(path), load_dit_config(path))]
-    return hashlib.sha256("\n".join(parts).encode()).digest()
