@@ -24,12 +24,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from gvcodec.errors import InputError
-from gvcodec.report.results import RESULTS_COLUMNS
+from gvcodec.metrics.columns import LOWER_IS_BETTER, QUALITY_COLUMNS, QUALITY_ORDER  # noqa: F401 (re-exported)
 
-# Columns written by `gvcodec metrics` (lpips_alex ... fvd) plus the short names hand-made CSVs use.
-LOWER_IS_BETTER = frozenset({"lpips", "lpips_alex", "lpips_vgg", "dists", "fvd", "ewarp", "e_warp"})
-QUALITY_COLUMNS = frozenset({"psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf",
-                             "clipf"}) | LOWER_IS_BETTER
 METHODS = ("pchip", "akima", "cubic")
 MIN_POINTS = 4
 MIN_OVERLAP = 0.75
@@ -195,7 +191,7 @@ def _default_metrics(rows_anchor, rows_test) -> tuple[str, ...]:
         return {k for r in rows for k, v in r.items() if k in QUALITY_COLUMNS and isinstance(v, (int, float))}
 
     both = present(rows_anchor) & present(rows_test)
-    ordered = [c for c in RESULTS_COLUMNS if c in both]
+    ordered = [c for c in QUALITY_ORDER if c in both]
     return tuple(ordered + sorted(both - set(ordered)))
 
 

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gvcodec.metrics.weight_files import WeightsUnavailable, read_state_dict, required_path, take
+from gvcodec.metrics.weight_files import read_state_dict, required_path, take
 
 CLIP_FRAMES = 16
 SIZE = 224

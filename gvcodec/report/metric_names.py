@@ -29,7 +29,7 @@ _DISPLAY: dict[str, tuple[str, str, int]] = {
 
 def lower_is_better(column: str) -> bool:
     """Whether smaller values of `column` mean better quality (LPIPS and its variants, DISTS, FVD, E_warp)."""
-    from gvcodec.metrics.bdrate import LOWER_IS_BETTER
+    from gvcodec.metrics.columns import LOWER_IS_BETTER
 
     return column in LOWER_IS_BETTER or column.split("_")[0] in LOWER_IS_BETTER
 

@@ -55,7 +55,7 @@ def in_order(values: Iterable) -> list:
 def metric_columns(rows: Sequence[dict]) -> list[str]:
     """Quality columns with at least one number in `rows`: the results CSV's own quality columns
     in header order, then every extra (non-standard) numeric column, sorted by name."""
-    from gvcodec.metrics.bdrate import QUALITY_COLUMNS
+    from gvcodec.metrics.columns import QUALITY_COLUMNS
     from gvcodec.report.results import RESULTS_COLUMNS
 
     numeric = {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

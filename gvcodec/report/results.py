@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Sequence
 
 from gvcodec.errors import InputError, OutputError
+from gvcodec.metrics.columns import QUALITY_ORDER
 
 RESULTS_COLUMNS = (
     "sequence", "codec", "qp", "frames", "width", "height", "fps", "bits", "kbps", "bpp",
-    "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf",
-    "lpips_alex", "lpips_vgg", "dists", "ewarp", "clipf", "fvd", "enc_fps", "dec_fps",
+    *QUALITY_ORDER, "enc_fps", "dec_fps",
 )  # fmt: skip
 _TEXT_COLUMNS = frozenset({"sequence", "codec"})
 
