@@ -395,3 +395,20 @@ def test_paper_dit_config_and_key_map_equal_the_public_model(public_keys, tsv, v
     converted = convert_wan_transformer_to_diffusers(dict(ours.state_dict()))
     assert len(converted) == len(public)
     assert shapes(converted) == shapes(ref.state_dict())
+
+
+# -- our Diffusers name maps (gvcodec import) equal Diffusers' converters --------------------------
+@pytest.mark.parametrize("size", ["gnvc-vd-tiny", "gnvc-vd-small", "gnvc-vd-paper"])
+def test_import_name_maps_equal_diffusers_converters(size):
+    from gvcodec.models.gnvc_vd.public import dit_key_map, vae_key_map
+
+    with torch.device("meta"):
+        vae = Vae3d(load_vae_config(size))
+    dit = build_dit(load_dit_config(size), device="meta")
+    for module, ours, convert in ((vae, vae_key_map(vae), convert_wan_vae_to_diffusers),
+                                  (dit, dit_key_map(dit), convert_wan_transformer_to_diffusers)):
+        state = module.state_dict()
+        # Diffusers converts tensor by tensor; a one-key dict gives each key's Diffusers name.
+        theirs = {k: next(iter(convert({k: v}))) for k, v in state.items()}
+        assert ours == theirs
+        assert len(set(ours.values())) == len(ours)  # one-to-one, so it reads backwards
