@@ -21,7 +21,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 def _register() -> None:
     from gvcodec.cli import bdrate, decode, encode, info, metrics, train
-    from gvcodec.cli import compare, plot
+    from gvcodec.cli import compare, import_cmd, plot
 
     app.command("encode", context_settings=RAW, help="Encode a video into a .gvc bitstream (HM options).")(encode.command)
     app.command("decode", context_settings=RAW, help="Decode a .gvc bitstream (HM decoder options).")(decode.command)
@@ -30,6 +30,7 @@ def _register() -> None:
     app.command("bdrate", help="BD-rate of test results against anchor results (results CSVs).")(bdrate.command)
     app.command("train", context_settings=RAW, help="Train a GNVC-VD (stages 0, I, II) or GIViC (stage P) model, or convert its weights.")(train.command)
     app.command("plot", help="RD curves per sequence and metric, and a BD-rate table image (PNG).")(plot.command)
+    app.command("import", context_settings=RAW, help="Build a GNVC-VD weights file from the public Wan2.1 VAE and DiT checkpoints.")(import_cmd.command)
     app.command("compare", help="Side-by-side video and study page; --serve records choices, --tally counts them.")(compare.command)
 
 

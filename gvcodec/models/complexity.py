@@ -8,9 +8,15 @@ device, builds the model and returns its :class:`Stage` list: each stage is a si
   the FLOPs of matrix products, convolutions (transposed too) and attention (scaled dot product)
   from their shapes; MACs = FLOPs / 2. Element-wise work (activations, norms, additions, biases)
   is not counted, as usual in codec papers. Counting runs on the ``meta`` device by default, so
-  even paper-size models are counted in seconds with no memory. A stage may name modules whose
+  even paper-size models are counted in seconds with no memory. (It must: on the CPU, torch 2.13's
+  FLOP counter sees no attention at all, since its CPU flash-attention kernel has no FLOP formula.) A stage may name modules whose
   work it does not own (e.g. the decoder-only nets inside a joint training pass); their counts
   are measured separately while the stage runs and subtracted.
+* Module-hook MACs (the second Enc./Dec. row): what a profiler that hooks modules by exact type
+  counts (thop and similar: `nn.Linear` and plain `nn.Conv*`), i.e. without subclasses of those
+  (the Wan VAE's `CausalConv3d`) and without functional work such as attention scores. It is not
+  our measure of complexity; it is printed because published tables (the GNVC-VD seed's Table 4)
+  match it, see docs/gnvc-vd.md.
 * kMACs per pixel: stage MACs / (frames x width x height of the unpadded clip) / 1000.
 * With ``measure``: every stage runs again on the real device with seeded random weights
   (timing and memory do not depend on the weight values). ms/frame = wall time / frames
@@ -111,9 +117,55 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
     return sizes
 
 
+# Module types a type-keyed hook profiler counts (exact types only: subclasses are missed).
+HOOKED_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
+                nn.ConvTranspose3d)
+
+
+def _module_macs(module: nn.Module, inputs: tuple, output) -> int:
+    out = output if isinstance(output, torch.Tensor) else output[0]
+    if isinstance(module, nn.Linear):
+        return out.numel() * module.in_features
+    kernel = 1
+    for k in module.kernel_size:
+        kernel *= k
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return inputs[0].numel() * (module.out_channels // module.groups) * kernel
+    return out.numel() * (module.in_channels // module.groups) * kernel
+
+
+def _roots(stage: Stage) -> list[nn.Module]:
+    """Modules the stage's callable closes over (where its hookable layers live)."""
+    found, seen = [], set()
+    for cell in getattr(stage.run, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if isinstance(value, nn.Module) and id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    return found
+
+
 def count_macs(stage: Stage) -> int:
     """MACs of one run of `stage` (FLOPs / 2), minus the work of its excluded modules."""
+    return count_stage(stage)[0]
+
+
+def count_stage(stage: Stage) -> tuple[int, int]:
+    """(MACs, module-hook MACs) of one run of `stage`, both without its excluded modules.
+
+    MACs: FLOPs / 2 of the torch FLOP counter. Module-hook MACs: the layers of exact type
+    HOOKED_TYPES among the modules the stage's callable closes over, as thop-like profilers count.
+    """
     excluded = [0]
+    hooked = [0]
+    skip = {id(m) for e in stage.exclude for m in e.modules()}
+
+    def count_layer(module, inputs, output):
+        hooked[0] += _module_macs(module, inputs, output)
+
     inner: dict[nn.Module, FlopCounterMode] = {}
 
     def enter(module, args):
@@ -128,6 +180,9 @@ def count_macs(stage: Stage) -> int:
     hooks = []
     for module in stage.exclude:
         hooks += [module.register_forward_pre_hook(enter), module.register_forward_hook(leave)]
+    layers = {id(m): m for root in _roots(stage) for m in root.modules()
+              if type(m) in HOOKED_TYPES and id(m) not in skip}
+    hooks += [m.register_forward_hook(count_layer) for m in layers.values()]
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             stage.run()
@@ -135,7 +190,7 @@ def count_macs(stage: Stage) -> int:
         for h in hooks:
             h.remove()
     flops = counter.get_total_flops() - excluded[0]
-    return flops // 2
+    return flops // 2, hooked[0]
 
 
 def _sync(device: str) -> None:
@@ -170,6 +225,7 @@ class StageResult:
     macs: int
     seconds: float | None = None
     peak_bytes: int | None = None
+    hook_macs: int | None = None
 
 
 @dataclass
@@ -192,6 +248,11 @@ class Complexity:
 
     def kmacs_per_pixel(self, side: str) -> float:
         return sum(s.macs for s in self.stages if s.side == side) / self.pixels / 1000.0
+
+    def hook_kmacs_per_pixel(self, side: str) -> float | None:
+        """The same with the module-hook (thop-style) count, None when it was not taken."""
+        macs = [s.hook_macs for s in self.stages if s.side == side]
+        return None if None in macs else sum(macs) / self.pixels / 1000.0
 
     def ms_per_frame(self, side: str) -> float | None:
         times = [s.seconds for s in self.stages if s.side == side]
@@ -225,7 +286,10 @@ def model_complexity(model: str, width: int, height: int, frames: int, measure: 
     family = family_for(model)
     counted = list(family.stages(model, width, height, frames, "meta"))
     _check_sides(counted, model)
-    result = Complexity(width, height, frames, [StageResult(s.side, s.name, count_macs(s)) for s in counted])
+    result = Complexity(width, height, frames)
+    for s in counted:
+        macs, hook_macs = count_stage(s)
+        result.stages.append(StageResult(s.side, s.name, macs, hook_macs=hook_macs))
     if measure:
         real = list(family.stages(model, width, height, frames, device))
         _check_sides(real, model)
@@ -239,7 +303,7 @@ def format_complexity(model: str, results: list[Complexity]) -> str:
     first = results[0]
     head = f"{'Resolutions':<34}" + "".join(f"{f'{r.width} x {r.height}':>16}" for r in results)
     lines = [f"complexity of {model}: {first.frames}-frame clip; MACs = FLOPs / 2 (torch FLOP counter: "
-             "matmul, conv, attention)", head]
+             "matmul, conv, attention) per pixel of the unpadded clip", head]
 
     def row(label: str, values) -> None:
         lines.append(f"{label:<34}" + "".join(f"{v:>16}" for v in values))
@@ -248,6 +312,9 @@ def format_complexity(model: str, results: list[Complexity]) -> str:
         [f"{r.kmacs_per_pixel('encoder'):.0f}/{r.kmacs_per_pixel('decoder'):.0f}" for r in results])
     for i, stage in enumerate(first.stages):
         row(f"  {stage.side[:3]}. {stage.name}"[:34], [f"{r.stages[i].macs / r.pixels / 1000:.1f}" for r in results])
+    if all(r.hook_kmacs_per_pixel("encoder") is not None for r in results):
+        row("  as thop counts (module hooks)",
+            [f"{r.hook_kmacs_per_pixel('encoder'):.0f}/{r.hook_kmacs_per_pixel('decoder'):.0f}" for r in results])
     if first.stages and first.stages[0].seconds is not None:
         peak = [r.peak_gb() for r in results]
         row("Peak Mem. (GB)", [f"{p:.2f}" for p in peak])

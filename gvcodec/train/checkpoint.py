@@ -129,6 +129,9 @@ TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
 
 def load_training_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
     """Load weights strictly, keeping the model's own (empty) entropy tables: they are rebuilt at conversion."""
+    prepare = getattr(model, "prepare_state", None)  # optional entries (GNVC-VD: a stored text context)
+    if prepare is not None:
+        prepare(state)
     own = model.state_dict()
     state = {k: (own[k] if k.endswith(TABLE_SUFFIXES) and k in own else v) for k, v in state.items()}
     load_into(model, state, what)

@@ -104,3 +104,34 @@ def test_bad_requests_are_one_clear_error():
     assert parse_sizes("1920x1080, 640X480") == [(1920, 1080), (640, 480)]
     with pytest.raises(OptionError, match="WxH"):
         parse_sizes("1920-1080")
+
+
+def test_module_hook_count_sees_exact_layer_types_only():
+    from gvcodec.models.complexity import count_stage
+
+    result = model_complexity("tiny-test-codec", W, H, T)
+    assert [s.hook_macs for s in result.stages] == [s.macs for s in result.stages]  # plain layers: the same
+
+    class MyConv(nn.Conv2d):  # a subclass, like the Wan VAE's CausalConv3d
+        pass
+
+    with torch.device("meta"):  # counting runs on the meta device
+        plain, sub = nn.Conv2d(3, 8, 1), MyConv(3, 8, 1)
+        x = torch.zeros(1, 3, 4, 4)
+        q = torch.zeros(1, 1, 10, 8)
+
+    def run():
+        torch.nn.functional.scaled_dot_product_attention(q, q, q)  # functional: no module to hook
+        return plain(x) + sub(x)
+
+    macs, hooked = count_stage(Stage("encoder", "mixed", run))
+    assert hooked == 3 * 8 * 16 and macs == 2 * 3 * 8 * 16 + 2 * 10 * 10 * 8
+
+
+def test_paper_module_hook_count_reproduces_the_seeds_table_4_decoder():
+    # The seed's Table 4 decoder, 11661 kMACs/pixel at 640x480 (10954 at 1080p, 11702 at 1080x720), is
+    # what a module-hook profiler counts: 5 steps of the DiT's Linear layers (base + adapter), the plain
+    # convolutions, no attention scores and no CausalConv3d (docs/gnvc-vd.md, Complexity).
+    result = model_complexity("gnvc-vd-paper", 640, 480, 25)
+    assert result.hook_kmacs_per_pixel("decoder") == pytest.approx(11661, rel=2e-3)
+    assert result.kmacs_per_pixel("decoder") > 2 * result.hook_kmacs_per_pixel("decoder")

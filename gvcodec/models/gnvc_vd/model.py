@@ -24,11 +24,12 @@ from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
 from gvcodec.models.gnvc_vd.codec.model import LatentCodec
 from gvcodec.models.gnvc_vd.config import load_config
 from gvcodec.models.gnvc_vd.dit.config import DitConfig
-from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context
+from gvcodec.models.gnvc_vd.dit.model import VideoDiT, fixed_context, pad_context
 from gvcodec.models.gnvc_vd.vae.config import Vae3dConfig
 from gvcodec.models.gnvc_vd.vae.model import Vae3d
 
 PARTS = ("vae", "codec", "dit")
+TEXT_CONTEXT = "dit.text_context"  # optional stored cross-attention context [L, text_dim] (gvcodec import)
 _TABLE_SUFFIXES = ("table_freqs", "table_offsets", "table_lengths")
 
 
@@ -68,9 +69,40 @@ class GnvcVd(nn.Module):
                 module_name, _, buf = key.rpartition(".")
                 setattr(self.get_submodule(module_name), buf, torch.zeros_like(value))
 
+    def set_text_context(self, context: torch.Tensor | None) -> None:
+        """Store a precomputed cross-attention context [L, text_dim] as buffer `dit.text_context`, or drop it.
+
+        A stored context is part of the state dict (so weights files, digests and training keep it)
+        and `context` returns it, zero-padded to text_len, instead of the seeded stand-in.
+        """
+        if context is None:
+            self.dit._buffers.pop("text_context", None)
+            return
+        cfg = self.dit.cfg
+        if context.dim() != 2 or context.shape[1] != cfg.text_dim or not 1 <= context.shape[0] <= cfg.text_len:
+            raise ModelError(f"text context of shape {list(context.shape)}: expected [L, {cfg.text_dim}] with "
+                             f"1 <= L <= {cfg.text_len}")
+        if not context.is_floating_point():
+            raise ModelError(f"text context: dtype {context.dtype} is not floating point")
+        self.dit.register_buffer("text_context", context.detach().float().clone())
+
+    @property
+    def text_context(self) -> torch.Tensor | None:
+        """The stored cross-attention context [L, text_dim], or None (the seeded stand-in is used)."""
+        return self.dit._buffers.get("text_context")
+
+    def prepare_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Make room for optional entries of a weights file before a strict load (the stored context)."""
+        if TEXT_CONTEXT in state:
+            self.set_text_context(state[TEXT_CONTEXT])
+
     def load_weights(self, path: str | Path) -> "GnvcVd":
-        """Load a weights file (keys vae.*, codec.*, dit.*) strictly; builds missing entropy tables."""
+        """Load a weights file (keys vae.*, codec.*, dit.*, optional dit.text_context) strictly; builds missing entropy tables."""
         state = load_state_file(path)
+        try:
+            self.prepare_state(state)
+        except ModelError as exc:
+            raise ModelError(f"GNVC-VD weights {path}: {exc}") from None
         self._size_tables_like(state)
         load_into(self, state, f"GNVC-VD weights {path}")
         self.finish_tables()
@@ -95,5 +127,13 @@ class GnvcVd(nn.Module):
         return h.digest()
 
     def context(self, seed: int) -> torch.Tensor:
-        """The DiT's fixed cross-attention context (no text encoder), on the model's device."""
-        return fixed_context(self.dit.cfg, seed).to(next(self.dit.parameters()).device)
+        """The DiT's cross-attention context [1, text_len, text_dim] on the model's device (no text encoder).
+
+        The stored context (`gvcodec import --TextContext`) zero-padded to text_len as Wan pads umT5
+        outputs, when the weights carry one; otherwise the seeded stand-in `fixed_context(seed)`.
+        """
+        device = next(self.dit.parameters()).device
+        stored = self.text_context
+        if stored is not None:
+            return pad_context(stored[None].float(), self.dit.cfg.text_len).to(device)
+        return fixed_context(self.dit.cfg, seed).to(device)

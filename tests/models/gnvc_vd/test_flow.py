@@ -76,3 +76,27 @@ def test_flow_matching_loss_zero_for_true_velocity_and_trains_dit():
     loss = flow_matching_loss(dit, x0, fixed_context(cfg, 0), None, t, generator=torch.Generator().manual_seed(1))
     loss.backward()
     assert loss.ndim == 0 and dit.head.head.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("steps, start_mix", [(5, 0.7), (3, 0.5), (1, 0.0)])
+def test_refine_is_diffusers_flow_match_euler_without_shift(steps, start_mix):
+    # Our refinement = Diffusers' FlowMatchEulerDiscreteScheduler with shift 1, started part-way
+    # (scale_noise at sigma_0 = 1 - start_mix) on the uniform sigmas of flow_timesteps. Wan's
+    # sampling shift s would map every sigma to s*sigma / (1 + (s - 1)*sigma): docs/gnvc-vd.md.
+    diffusers = pytest.importorskip("diffusers", reason="diffusers (test extra) holds the reference scheduler")
+    cfg = DitConfig(dim=32, ffn_dim=64, freq_dim=16, num_heads=2, num_layers=2, text_len=2, text_dim=8,
+                    vace_layers=(0,), vace_in_dim=24)
+    torch.manual_seed(0)
+    dit = VideoDiT(cfg).eval()
+    torch.nn.init.normal_(dit.head.head.weight, std=0.1)
+    lat, cond, ctx = torch.randn(1, 16, 2, 4, 4), torch.randn(1, 24, 2, 4, 4), fixed_context(cfg, 0)
+    ours = refine(dit, lat, ctx, cond, steps=steps, start_mix=start_mix, seed=5)
+
+    sched = diffusers.FlowMatchEulerDiscreteScheduler(shift=1.0)
+    sched.set_timesteps(sigmas=flow_timesteps(steps, start_mix)[:-1])
+    assert sched.sigmas[-1] == 0 and len(sched.timesteps) == steps
+    x = sched.scale_noise(lat, sched.timesteps[:1], seeded_noise(lat.shape, 5))
+    with torch.no_grad():
+        for t in sched.timesteps:
+            x = sched.step(dit(x, t.expand(1), ctx, cond), t, x, return_dict=False)[0]
+    torch.testing.assert_close(ours, x, atol=1e-6, rtol=1e-6)
