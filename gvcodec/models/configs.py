@@ -95,3 +95,9 @@ def read_model_section(name_or_path: str | Path, section: str) -> dict[str, Any]
     if not isinstance(doc, dict) or section not in doc:
         raise ModelError(f"model config {path} has no `{section}` section")
     return doc[section]
+
+
+def load_section(name_or_path: str | Path, section: str, from_dict):
+    """`from_dict(mapping, source=path)` of one section of a model YAML file (a name in cfg/models or a path)."""
+    path = resolve_model_cfg(name_or_path)
+    return from_dict(read_model_section(path, section), source=str(path))

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from gvcodec.errors import ModelError
-from gvcodec.models.configs import read_model_section, resolve_model_cfg
 
 
 @dataclass(frozen=True)
@@ -137,13 +136,7 @@ class LatentCodecConfig:
 
 
 def load_codec_config(name_or_path: str | Path) -> LatentCodecConfig:
-    """Load the `codec` section of a model YAML file.
+    """The `codec` section of a model YAML file (a path, or a name in cfg/models such as gnvc-vd-tiny)."""
+    from gvcodec.models.configs import load_section
 
-    Args:
-        name_or_path: a path or a name in cfg/models ("gnvc-vd-tiny", "gnvc-vd-small", "gnvc-vd-paper").
-
-    Returns:
-        The latent codec config.
-    """
-    path = resolve_model_cfg(name_or_path)
-    return LatentCodecConfig.from_dict(read_model_section(path, "codec"), source=str(path))
+    return load_section(name_or_path, "codec", LatentCodecConfig.from_dict)

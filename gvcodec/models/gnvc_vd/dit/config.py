@@ -111,15 +111,7 @@ class DitConfig:
 
 
 def load_dit_config(name_or_path: str | Path) -> DitConfig:
-    """Load the `dit` section of a model YAML file.
+    """The `dit` section of a model YAML file (a path, or a name in cfg/models such as gnvc-vd-tiny)."""
+    from gvcodec.models.configs import load_section
 
-    Args:
-        name_or_path: a path, or a name in cfg/models ("gnvc-vd-tiny", "gnvc-vd-small", "gnvc-vd-paper").
-
-    Returns:
-        The DiT config.
-    """
-    from gvcodec.models.configs import read_model_section, resolve_model_cfg
-
-    path = resolve_model_cfg(name_or_path)
-    return DitConfig.from_dict(read_model_section(path, "dit"), source=str(path))
+    return load_section(name_or_path, "dit", DitConfig.from_dict)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gvcodec.errors import ModelError
-from gvcodec.models.configs import config_from_section, read_model_section, resolve_model_cfg
+from gvcodec.models.configs import config_from_section
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,7 @@ class Vae3dConfig:
 
 
 def load_vae_config(name_or_path: str | Path) -> Vae3dConfig:
-    """Load the `vae` section of a model YAML file.
+    """The `vae` section of a model YAML file (a path, or a name in cfg/models such as gnvc-vd-tiny)."""
+    from gvcodec.models.configs import load_section
 
-    Args:
-        name_or_path: a path or a name in cfg/models ("gnvc-vd-tiny", "gnvc-vd-small", "gnvc-vd-paper").
-
-    Returns:
-        The VAE config.
-    """
-    path = resolve_model_cfg(name_or_path)
-    return Vae3dConfig.from_dict(read_model_section(path, "vae"), source=str(path))
+    return load_section(name_or_path, "vae", Vae3dConfig.from_dict)
