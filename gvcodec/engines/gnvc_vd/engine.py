@@ -20,8 +20,9 @@ from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
 from gvcodec.engines.gnvc_vd import gop as goplib
 from gvcodec.engines.gnvc_vd.params import GnvcVdParams
-from gvcodec.engines.neural import GopDecoder, GopEncoder, read_stream_params, set_threads
+from gvcodec.engines.neural import Field, GopDecoder, GopEncoder, check_gop_frames, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
+from gvcodec.io.colour import MATRICES
 from gvcodec.io.frames import Frame, VideoFormat
 from gvcodec.models.gnvc_vd.cards import card
 from gvcodec.models.gnvc_vd.loading import check_stream_model, load_model
@@ -94,8 +95,12 @@ class GnvcVdEngine:
 
 
 # The stream's engine parameters and their types
-STREAM_PARAMS = {"qp_index": int, "flow_steps": int, "flow_start_mix": float, "flow_seed": int,
-                 "context_seed": int, "precision": str, "matrix": str}
+# (bounded as the options are: FlowSteps 0..100, FlowStartMix 0..1, FlowSeed 0..2^31-1; the QP index is
+# checked against the model's levels once it is loaded)
+STREAM_PARAMS = {"qp_index": Field(int, 0, 255), "flow_steps": Field(int, 0, 100),
+                 "flow_start_mix": Field(float, 0.0, 1.0), "flow_seed": Field(int, 0, 2**31 - 1),
+                 "context_seed": Field(int, 0, 2**63 - 1), "precision": Field(str, choices=("fp32", "bf16")),
+                 "matrix": Field(str, choices=tuple(MATRICES))}
 
 
 class _Coder:
@@ -106,6 +111,9 @@ class _Coder:
 
         set_threads(runtime.threads)
         p = read_stream_params(header.engine_params, STREAM_PARAMS, "GNVC-VD")
+        check_gop_frames(header.gop_frames, "GNVC-VD")
+        if (header.gop_frames - 1) % 4:
+            raise BitstreamError(f"GNVC-VD GOP of {header.gop_frames} frames is not 1 + 4k")
         self.qp = p["qp_index"]
         self.steps, self.mix, self.seed = p["flow_steps"], p["flow_start_mix"], p["flow_seed"]
         precision, self.matrix = p["precision"], p["matrix"]
