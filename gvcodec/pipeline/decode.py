@@ -14,6 +14,7 @@ from gvcodec.bitstream.reader import StreamReader
 from gvcodec.engines import registry
 from gvcodec.engines.base import DecodeRuntime
 from gvcodec.errors import BitstreamError, MismatchError, OptionError
+from gvcodec.io.outputs import check_outputs
 from gvcodec.io.padding import crop_frame
 from gvcodec.io.source import open_sink
 from gvcodec.report import hm_log
@@ -29,15 +30,21 @@ def run_decode(opts, console: Console) -> dict:
     """Decode `opts.bitstream_file`; returns a summary dict (frames, mismatches, seconds)."""
     if not opts.bitstream_file:
         raise OptionError("no bitstream file: give -b/--BitstreamFile")
+    check_outputs({"bitstream": opts.bitstream_file},
+                  {"decoded file": opts.recon_file, "statistics file": opts.stats_file,
+                   "results file": opts.results_file}, existing=("results file",))
     reader = StreamReader(opts.bitstream_file)
     header = reader.header
+    if opts.recon_file and header.frame_count and opts.skip_frames >= header.frame_count:
+        raise OptionError(f"SkipFrames {opts.skip_frames} skips all {header.frame_count} frames of the stream: "
+                          "nothing would be written")
     if header.engine not in registry.ENGINES:
         raise BitstreamError(f"bitstream `{opts.bitstream_file}' needs engine `{header.engine}', "
                              "which this gvcodec does not have")
     engine = registry.create(header.engine)
     session = engine.decoder(header, DecodeRuntime.from_options(opts))
     fmt = header.fmt
-    sink = None
+    sink = stats = None
     if opts.recon_file:
         sink = open_sink(opts.recon_file, fmt, header.frame_rate,
                          opts.output_bit_depth or header.internal_bit_depth, bool(header.full_range))
@@ -90,19 +97,29 @@ def run_decode(opts, console: Console) -> dict:
         console.stop()
         if pending:
             raise BitstreamError(f"bitstream `{opts.bitstream_file}': no picture decoded for POC {min(pending)}")
-        if sink is not None:
+        if header.frame_count and len(records) != header.frame_count:
+            raise BitstreamError(f"bitstream `{opts.bitstream_file}': the sequence header announces "
+                                 f"{header.frame_count} frames, the stream holds {len(records)}")
+        if sink is not None and opts.skip_frames >= len(records):
+            raise OptionError(f"SkipFrames {opts.skip_frames} skips all {len(records)} decoded frames: "
+                              "nothing was written")
+        cpu = time.process_time() - cpu_start
+        console.line(f"\n Total Time: {cpu:12.3f} sec.")
+        if opts.stats_file:
+            from gvcodec.report.stats import prepare_stats
+
+            stats = prepare_stats(opts.stats_file, records)
+        if sink is not None:  # outputs renamed into place together, once everything decoded
             sink.close()
+        if stats is not None:
+            stats.commit()
     except BaseException:
         console.stop()
         if sink is not None:
             sink.discard()
+        if stats is not None:
+            stats.discard()
         raise
-    cpu = time.process_time() - cpu_start
-    console.line(f"\n Total Time: {cpu:12.3f} sec.")
-    if opts.stats_file:
-        from gvcodec.report.stats import write_stats
-
-        write_stats(opts.stats_file, records)
     if mismatches:
         raise MismatchError(f"***ERROR*** A decoding mismatch occured: signalled md5sum does not match "
                             f"({len(mismatches)} of {len(records)} pictures, first POC {mismatches[0]})"
