@@ -152,6 +152,12 @@ def payload_offset():
 
 
 @pytest.fixture(scope="session")
+def container_units():
+    """(split_units, join_units): a stream as (file header, [(type, payload)]) and back, CRCs recomputed."""
+    return split_units, join_units
+
+
+@pytest.fixture(scope="session")
 def decode():
     return decode_in_process
 
