@@ -112,6 +112,19 @@ def unit_where(unit: PicturesUnit) -> str:
     return f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
 
 
+def append_fingerprints(unit: EncodedUnit, header) -> None:
+    """Append each picture's fingerprint of the encoder's reconstruction to the unit's payload
+    (gvcodec.engines.conformance); each picture's bits include its fingerprint."""
+    from gvcodec.engines.conformance import fingerprint, pack
+    from gvcodec.io.padding import crop_frame
+
+    block = [pack(fingerprint(crop_frame(r, header.width, header.height).planes, header.internal_bit_depth))
+             for r in unit.recon]
+    unit.payload = unit.payload + b"".join(block)
+    if unit.picture_bits is not None:
+        unit.picture_bits = [bits + len(b) * 8 for bits, b in zip(unit.picture_bits, block)]
+
+
 class GopEncoder:
     """Collects `gop_frames` frames, then codes them as one unit; the last GOP may be shorter.
 
@@ -133,7 +146,10 @@ class GopEncoder:
     def _code(self) -> EncodedUnit:
         frames, self.frames = self.frames, []
         padded = frames + [frames[-1]] * (self.coded_frames(len(frames)) - len(frames))
-        return self.code_gop(frames, padded)
+        unit = self.code_gop(frames, padded)
+        if getattr(self.coder, "fingerprints", False):
+            append_fingerprints(unit, self.coder.header)
+        return unit
 
     def coded_frames(self, count: int) -> int:
         raise NotImplementedError
@@ -150,9 +166,18 @@ class GopDecoder:
 
     def decode(self, unit: PicturesUnit) -> list[Frame]:
         where = unit_where(unit)
-        gop = self.coder.header.gop_frames
-        if len(unit.pictures) > gop:
-            raise BitstreamError(f"{where}: {len(unit.pictures)} pictures in a unit, the stream's GOP is {gop} frames")
+        header = self.coder.header
+        if len(unit.pictures) > header.gop_frames:
+            raise BitstreamError(f"{where}: {len(unit.pictures)} pictures in a unit, the stream's GOP is "
+                                 f"{header.gop_frames} frames")
+        if getattr(self.coder, "fingerprints", False):
+            from gvcodec.engines.conformance import split_payload
+
+            try:
+                unit.payload, prints = split_payload(unit.payload, len(unit.pictures), header.fmt.num_planes)
+            except ValueError as exc:
+                raise BitstreamError(f"{where}: {exc}") from None
+            unit.extra["fingerprints"] = {p.poc: fp for p, fp in zip(unit.pictures, prints)}
         try:
             return self.decode_gop(unit, where)
         except BitstreamError as exc:

@@ -20,6 +20,7 @@ from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
 from gvcodec.engines.givic.params import GivicParams
+from gvcodec.engines.conformance import FINGERPRINT_ID
 from gvcodec.engines.neural import Field, GopDecoder, GopEncoder, check_gop_frames, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
@@ -81,7 +82,7 @@ class GivicEngine:
         cfg, ocfg, model, digest, record, gop = _load(name, params.model_weights, params.device, params.gop_frames)
         steps = params.diffusion_steps or cfg.sample_steps
         stream_params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
-                         "grid_step": ocfg.grid_step_for_qp(params.qp), **record}
+                         "grid_step": ocfg.grid_step_for_qp(params.qp), "fingerprint": FINGERPRINT_ID, **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=stream_params,
                            config_hash=config_hash(cfg), weights_sha256=digest, gop_frames=gop)
 
@@ -95,7 +96,8 @@ class GivicEngine:
 
 # The stream's engine parameters and their types (grid_step: 1 in streams before per-QP grid steps)
 STREAM_PARAMS = {"diffusion_steps": Field(int, 1, 1000), "overfit_params": Field(list, 0, 4, OVERFIT_SUBSETS),
-                 "init": Field(str, choices=("seeded", "checkpoint")), "grid_step": Field(float, 1e-3, 1e3)}
+                 "init": Field(str, choices=("seeded", "checkpoint")), "grid_step": Field(float, 1e-3, 1e3),
+                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": a stream from before fingerprints
 
 
 class _Coder:
@@ -106,7 +108,8 @@ class _Coder:
         from gvcodec.models.givic.config import config_hash
 
         set_threads(runtime.threads)
-        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0})
+        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0, "fingerprint": ""})
+        self.fingerprints = p["fingerprint"] == FINGERPRINT_ID
         steps, subsets, init, grid_step = p["diffusion_steps"], p["overfit_params"], p["init"], p["grid_step"]
         from gvcodec.models.givic.cards import card
 
