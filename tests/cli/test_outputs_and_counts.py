@@ -155,3 +155,11 @@ def test_train_names_missing_listed_files(tmp_path):
     with pytest.raises(InputError) as err:
         build_dataset(str(tmp_path / "MANIFEST.tsv"), "", 0.0, ClipSpec(frames=5, crop=(64, 64)), 0, 1)
     assert "not_here.mp4 (listed but missing)" in str(err.value) and "none given" not in str(err.value)
+
+
+def test_file_header_only_stream_names_no_unit_minus_one(stream, run_cli, tmp_path):
+    (tmp_path / "eight.gvc").write_bytes(stream.read_bytes()[:8])
+    for cmd in (["info", "eight.gvc"], ["decode", "-b", "eight.gvc"]):
+        proc = run_cli(*cmd)
+        _one_line(proc, 2, "with no SEQUENCE_HEADER")
+        assert "unit -1" not in proc.stderr
