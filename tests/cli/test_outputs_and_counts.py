@@ -163,3 +163,17 @@ def test_file_header_only_stream_names_no_unit_minus_one(stream, run_cli, tmp_pa
         proc = run_cli(*cmd)
         _one_line(proc, 2, "with no SEQUENCE_HEADER")
         assert "unit -1" not in proc.stderr
+
+
+def test_y4m_with_frame_parameters_is_not_taken_for_a_truncated_file(make_yuv, run_cli, tmp_path):
+    """FRAME lines with parameters make the size-based frame count an over-estimate: the count is then
+    unknown (header frame_count 0) instead of a false 'ended after' refusal."""
+    raw, planes = make_yuv(64, 48, 3)
+    with open(tmp_path / "p.y4m", "wb") as f:
+        f.write(b"YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")
+        frame = 64 * 48 * 3 // 2
+        data = raw.read_bytes()
+        for i in range(3):
+            f.write(b"FRAME Ixyz\n" + data[i * frame:(i + 1) * frame])
+    run_cli("encode", "-i", "p.y4m", "--Codec=x264", "-q", 35, "-b", "p.gvc", check_rc=0)
+    run_cli("decode", "-b", "p.gvc", "-o", "d.yuv", check_rc=0)
