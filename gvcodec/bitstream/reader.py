@@ -84,8 +84,9 @@ class StreamReader:
         offset = self.offset
         head = self.file.read(UNIT_HEAD.size)
         if not head:
-            raise BitstreamError(f"bitstream `{self.path}' is truncated: it ends at byte {offset} after unit "
-                                 f"{self.index - 1} without END_OF_STREAM")
+            after = f"after unit {self.index - 1}" if self.index else "with no SEQUENCE_HEADER"
+            raise BitstreamError(f"bitstream `{self.path}' is truncated: it ends at byte {offset} {after} "
+                                 "without END_OF_STREAM")
         if len(head) < UNIT_HEAD.size:
             raise BitstreamError(f"bitstream `{self.path}' is truncated: unit {self.index} at byte {offset} "
                                  "has an incomplete header")

@@ -42,6 +42,12 @@ def command(
     table = bdrate_table(rows_a, rows_t, metrics=metric or None, method=method)
     text = format_bdrate_table(table)
     typer.echo(text)
+    if not any(c.value is not None for cells in table.rows.values() for c in cells.values()):
+        from gvcodec.errors import InputError
+
+        notes = sorted({c.note for cells in table.rows.values() for c in cells.values() if c.note})
+        raise InputError("no BD value could be computed (every cell is n/a"
+                         + (f": {'; '.join(notes[:3])}" if notes else "") + ")")
     if markdown:
         write_markdown(markdown, rows_a, rows_t, text, method, note)
 

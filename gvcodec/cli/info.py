@@ -40,6 +40,11 @@ def describe_stream(path: str) -> str:
                      f"{u.symbol_hash.hex() if u.symbol_hash else '-'}")
         total += u.size
         frames += len(u.pictures)
+    if h.frame_count and frames != h.frame_count:
+        from gvcodec.errors import BitstreamError
+
+        raise BitstreamError(f"bitstream `{path}': the sequence header announces {h.frame_count} frames, "
+                             f"the stream holds {frames}")
     lines.append(f"{frames} pictures in {reader.index - 2} units, {total} bytes of picture units; "
                  "END_OF_STREAM verified")
     return "\n".join(lines)

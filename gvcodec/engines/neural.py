@@ -8,7 +8,9 @@ An engine subclasses `GopEncoder` (implementing `coded_frames` and `code_gop`) a
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from gvcodec.bitstream.syntax import PicturesUnit
 from gvcodec.engines.base import EncodedUnit
@@ -24,32 +26,103 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def read_stream_params(params: dict, spec: dict[str, Callable[[Any], Any]], engine: str,
+@dataclass(frozen=True)
+class Field:
+    """One stream parameter: its type and the values a decoder accepts.
+
+    kind: int, float, str or list (of str); lo/hi: inclusive bounds of numbers (and of a list's length);
+    choices: allowed values of a str, or allowed items of a list.
+    """
+
+    kind: type
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple | None = None
+
+
+def _check_field(name: str, value: Any, f: Field) -> Any:
+    kind = f.kind
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} is {value!r}, not an integer")
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{name} is {value!r}, not a finite number")
+        value = float(value)
+    elif kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name} is {value!r}, not a string")
+    elif kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name} is {value!r}, not a list of strings")
+    size = len(value) if kind is list else value
+    if kind in (int, float, list) and ((f.lo is not None and size < f.lo) or (f.hi is not None and size > f.hi)):
+        what = "length" if kind is list else "value"
+        raise ValueError(f"{name} {what} {size} is outside {f.lo:g}..{f.hi:g}")
+    if f.choices is not None:
+        bad = [v for v in (value if kind is list else [value]) if v not in f.choices]
+        if bad:
+            raise ValueError(f"{name} holds {bad[0]!r}, not one of {', '.join(map(str, f.choices))}")
+    return value
+
+
+def read_stream_params(params: Any, spec: dict[str, Field | type], engine: str,
                        defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The stream's engine parameters converted by `spec` (name -> type), or one BitstreamError.
+    """The stream's engine parameters, type-checked and bounded by `spec`, or one BitstreamError.
+
+    A forged stream may hold any JSON value: nothing here converts (a string is not a number, a
+    float is not an integer), and every number is bounded before an engine loops or allocates by it.
 
     Args:
-        params: the header's engine_params (any JSON value a forged stream may hold).
-        spec: field name -> converter (int, float, str, list).
+        params: the header's engine_params.
+        spec: field name -> Field (or a bare type: unbounded).
         engine: engine name for the message.
         defaults: values for fields that older streams do not carry.
     """
     if not isinstance(params, dict):
         raise BitstreamError(f"{engine} engine parameters are not a mapping ({type(params).__name__})")
     out = {}
-    try:
-        for name, kind in spec.items():
-            value = params[name] if name in params or not defaults or name not in defaults else defaults[name]
-            out[name] = kind(value)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BitstreamError(f"{engine} engine parameters are incomplete: {exc}") from None
+    for name, f in spec.items():
+        f = f if isinstance(f, Field) else Field(f)
+        if name in params:
+            value = params[name]
+        elif defaults and name in defaults:
+            value = defaults[name]
+        else:
+            raise BitstreamError(f"{engine} engine parameters are incomplete: no {name}")
+        try:
+            out[name] = _check_field(name, value, f)
+        except ValueError as exc:
+            raise BitstreamError(f"{engine} engine parameter {exc}") from None
     return out
+
+
+MAX_GOP_FRAMES = 1024  # GOPFrames' option range: a forged GOP length beyond it is refused before any model is built
+
+
+def check_gop_frames(gop: int, engine: str) -> None:
+    """The header's GOP length within what an encoder can write."""
+    if not 1 <= gop <= MAX_GOP_FRAMES:
+        raise BitstreamError(f"{engine} GOP of {gop} frames is outside 1..{MAX_GOP_FRAMES}")
 
 
 def unit_where(unit: PicturesUnit) -> str:
     """How messages name a unit: its index, byte offset and POC range."""
     first, count = unit.pictures[0].poc, len(unit.pictures)
     return f"unit {unit.index} at byte {unit.offset} (POC {first}..{first + count - 1})"
+
+
+def append_fingerprints(unit: EncodedUnit, header) -> None:
+    """Append each picture's fingerprint of the encoder's reconstruction to the unit's payload
+    (gvcodec.engines.conformance); each picture's bits include its fingerprint."""
+    from gvcodec.engines.conformance import fingerprint, pack
+    from gvcodec.io.padding import crop_frame
+
+    block = [pack(fingerprint(crop_frame(r, header.width, header.height).planes, header.internal_bit_depth))
+             for r in unit.recon]
+    unit.payload = unit.payload + b"".join(block)
+    if unit.picture_bits is not None:
+        unit.picture_bits = [bits + len(b) * 8 for bits, b in zip(unit.picture_bits, block)]
 
 
 class GopEncoder:
@@ -73,7 +146,10 @@ class GopEncoder:
     def _code(self) -> EncodedUnit:
         frames, self.frames = self.frames, []
         padded = frames + [frames[-1]] * (self.coded_frames(len(frames)) - len(frames))
-        return self.code_gop(frames, padded)
+        unit = self.code_gop(frames, padded)
+        if getattr(self.coder, "fingerprints", False):
+            append_fingerprints(unit, self.coder.header)
+        return unit
 
     def coded_frames(self, count: int) -> int:
         raise NotImplementedError
@@ -90,6 +166,18 @@ class GopDecoder:
 
     def decode(self, unit: PicturesUnit) -> list[Frame]:
         where = unit_where(unit)
+        header = self.coder.header
+        if len(unit.pictures) > header.gop_frames:
+            raise BitstreamError(f"{where}: {len(unit.pictures)} pictures in a unit, the stream's GOP is "
+                                 f"{header.gop_frames} frames")
+        if getattr(self.coder, "fingerprints", False):
+            from gvcodec.engines.conformance import split_payload
+
+            try:
+                unit.payload, prints = split_payload(unit.payload, len(unit.pictures), header.fmt.num_planes)
+            except ValueError as exc:
+                raise BitstreamError(f"{where}: {exc}") from None
+            unit.extra["fingerprints"] = {p.poc: fp for p, fp in zip(unit.pictures, prints)}
         try:
             return self.decode_gop(unit, where)
         except BitstreamError as exc:

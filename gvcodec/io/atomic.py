@@ -23,6 +23,11 @@ class AtomicFile:
         folder = self.path.parent if str(self.path.parent) else Path(".")
         if self.path.is_dir():
             raise OutputError(f"cannot write {what} `{path}': it is a directory")
+        from gvcodec.io.outputs import is_read_only
+
+        if is_read_only(self.path):
+            raise OutputError(f"{what} `{path}' is read-only: gvcodec does not replace read-only files "
+                              "(like cp without -f); remove it or make it writable")
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
         except FileNotFoundError:

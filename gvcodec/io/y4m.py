@@ -81,6 +81,9 @@ class Y4mReader:
         size = self.file.seek(0, 2)
         per_frame = len(b"FRAME\n") + self.frame_bytes
         self.num_frames = (size - self.data_start) // per_frame  # exact when frames carry no parameters
+        self.file.seek(self.data_start)
+        if self.num_frames and self.file.readline(MAX_HEADER) != b"FRAME\n":
+            self.num_frames = None  # frame parameters: the count is unknown until read (the header says 0)
 
     def frames(self, start: int = 0) -> Iterator[Frame]:
         f = self.file

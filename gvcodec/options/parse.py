@@ -98,9 +98,15 @@ class Parser:
         if not p.is_file():
             raise OptionError(f"cannot open config file `{path}'")
         try:
-            text = p.read_text(encoding="utf-8", errors="replace")
+            data = p.read_bytes()
         except OSError as exc:
             raise OptionError(f"cannot read config file `{path}': {exc.strerror}") from None
+        try:
+            if b"\0" in data:
+                raise UnicodeDecodeError("utf-8", data, data.index(b"\0"), data.index(b"\0") + 1, "NUL byte")
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise OptionError(f"config file `{path}' is not a text file (binary data at byte {exc.start})") from None
         for lineno, raw in enumerate(text.splitlines(), 1):
             line = _TRAILING_COMMENT.sub("", raw).strip()
             if not line:

@@ -29,6 +29,14 @@ def parse_int(text: str) -> int:
     return int(text.strip(), 0) if text.strip().lower().startswith(("0x", "-0x")) else int(text.strip())
 
 
+def parse_device(text: str) -> str:
+    """A torch device name: cpu, cuda, cuda:N (also mps, xpu); whether it exists is checked where it is used."""
+    t = text.strip()
+    if not re.fullmatch(r"(cpu|cuda|mps|xpu)(:\d{1,3})?", t):
+        raise ValueError("not a torch device (cpu, cuda, cuda:N)")
+    return t
+
+
 def parse_frame_rate(text: str) -> Fraction:
     """`50`, `29.97` or `30000:1001` (VTM syntax); 29.97-style decimals snap to N*1000/1001."""
     t = text.strip()
@@ -41,8 +49,8 @@ def parse_frame_rate(text: str) -> Fraction:
             ntsc = Fraction(base * 1000, 1001)
             if rate != base and abs(float(rate) - float(ntsc)) < 0.006:
                 rate = ntsc
-    if rate <= 0 or rate > 1000:
-        raise ValueError(f"frame rate `{text}' is outside (0, 1000]")
+    if rate < Fraction(1, 1000) or rate > 1000:  # the stream stores it with a denominator below 2^20
+        raise ValueError(f"frame rate `{text}' is outside 0.001..1000")
     return rate
 
 
@@ -138,7 +146,7 @@ OPTIONS: tuple[Option, ...] = (
     O("Model", "", str, "", "registered model name, e.g. gnvc-vd-default (empty and no Codec: the default model)", (ENC,), section=_E),
     O("ModelWeights", "", str, "", "weights file (.safetensors/.pth) overriding the registered ones", BOTH, section=_E),
     O("Preset", "", str, "medium", "speed preset of the classical encoders", (ENC,), section=_E),
-    O("Device", "", str, "cpu", "torch device for neural engines: cpu, cuda, cuda:N", BOTH, section=_E),
+    O("Device", "", parse_device, "cpu", "torch device for neural engines: cpu, cuda, cuda:N", BOTH, section=_E),
     O("Threads", "", parse_int, 0, "worker threads (0 = library default)", BOTH, range=(0, 256), section=_E),
     O("CheckDecode", "", parse_bool, False, "encoder decodes its own stream before finishing", (ENC,), section=_E),
     O("FlowSteps", "", parse_int, -1, "GNVC-VD: Euler steps of the DiT flow-matching refinement (0 = none, -1 = the model's own: 5 unless its card says otherwise)", (ENC,), range=(-1, 100), section=_E),
@@ -170,7 +178,7 @@ OPTIONS: tuple[Option, ...] = (
     O("BitstreamFile", "-b", str, "", "the .gvc stream of DEC: rate, codec and QP of the ResultsFile row", (MET,), section=_S),
     O("ResultsFile", "", str, "", "append one results row (rate from -b, every measured metric) for bdrate and plot", (MET,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: reference file stem)", (MET,), section=_O),
-    O("Device", "", str, "cpu", "torch device of the learned metrics (LPIPS, DISTS, CLIP-F, FVD): cpu, cuda, cuda:N", (MET,), section=_M),
+    O("Device", "", parse_device, "cpu", "torch device of the learned metrics (LPIPS, DISTS, CLIP-F, FVD): cpu, cuda, cuda:N", (MET,), section=_M),
     O("AlexNetWeights", "", str, "", "torchvision AlexNet file for lpips-alex (empty = torch hub cache alexnet-owt-7be5be79.pth)", (MET,), section=_M),
     O("Vgg16Weights", "", str, "", "torchvision VGG16 file for lpips-vgg and dists (empty = torch hub cache vgg16-397923af.pth)", (MET,), section=_M),
     O("LpipsWeightsDir", "", str, "", "folder with LPIPS v0.1 heads alex.pth, vgg.pth (empty = the installed lpips package's)", (MET,), section=_M),

@@ -18,9 +18,10 @@ from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PicturesUnit
 from gvcodec.bitstream.writer import StreamWriter
 from gvcodec.engines import registry
-from gvcodec.errors import GvcodecError, OptionError
+from gvcodec.errors import GvcodecError, InputError, OptionError
 from gvcodec.io.frames import convert_bit_depth
 from gvcodec.io.padding import crop_frame, pad_frame, padded_size
+from gvcodec.io.outputs import check_outputs
 from gvcodec.io.source import open_sink, open_source
 from gvcodec.pipeline.measure import measure
 from gvcodec.report import hm_log
@@ -38,6 +39,9 @@ def run_encode(opts, console: Console) -> dict:
     """Encode as the options say; returns the run summary (also used for ResultsFile)."""
     if not opts.bitstream_file:
         raise OptionError("no bitstream file: give -b/--BitstreamFile")
+    check_outputs({"input": opts.input_file},
+                  {"bitstream": opts.bitstream_file, "recon file": opts.recon_file, "statistics file": opts.stats_file,
+                   "results file": opts.results_file, "summary file": opts.summary_out_filename})
     engine_id = registry.resolve(opts.codec, opts.model)
     engine = registry.create(engine_id)
     source = open_source(opts.input_file, width=opts.source_width, height=opts.source_height,
@@ -62,7 +66,7 @@ def run_encode(opts, console: Console) -> dict:
         gop_frames=setup.gop_frames, picture_hash=opts.sei_decoded_picture_hash, engine_params=setup.params)
 
     writer = StreamWriter(opts.bitstream_file)
-    sink = None
+    sink = stats = None
     try:
         carry_bytes = writer.bytes + writer.write_header(header)
         if opts.recon_file:
@@ -115,29 +119,40 @@ def run_encode(opts, console: Console) -> dict:
             raise GvcodecError("no frame was encoded")
         if originals:
             raise GvcodecError(f"engine returned no picture for POC {min(originals)}")
+        if header.frame_count and len(records) != header.frame_count:
+            ended = "ended after" if len(records) < header.frame_count else "held"
+            raise InputError(f"input `{opts.input_file}' {ended} {len(records)} of the {header.frame_count} frames "
+                             "it announces (a truncated file?); nothing was written; give "
+                             f"-f {len(records)} to code the frames it has")
         held[0].bits += writer.end_size() * 8
-        writer.finish()
         console.line(hm_log.encoder_poc_line(held[0], opts.print_msssim))
+        file_bytes = writer.bytes + writer.end_size()
+        assert sum(r.bits for r in records) == file_bytes * 8, "bit accounting does not add up to the file size"
+        cpu = time.process_time() - cpu_start
+        wall = time.perf_counter() - wall_start
+        label = opts.codec_label or opts.model or opts.codec or "default"
+        result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label)
+        if opts.stats_file:
+            from gvcodec.report.stats import prepare_stats
+
+            stats = prepare_stats(opts.stats_file, records, result)
+        # every output is complete in its temporary file: rename them into place together
+        writer.finish()
         if sink is not None:
             sink.close()
+        if stats is not None:
+            stats.commit()
     except BaseException:
         console.stop()
         writer.discard()
         if sink is not None:
             sink.discard()
+        if stats is not None:
+            stats.discard()
         raise
 
-    file_bytes = os.path.getsize(opts.bitstream_file)
-    assert sum(r.bits for r in records) == file_bytes * 8, "bit accounting does not add up to the file size"
-    cpu = time.process_time() - cpu_start
-    wall = time.perf_counter() - wall_start
+    assert os.path.getsize(opts.bitstream_file) == file_bytes
     console.line(hm_log.summary(records, rate, file_bytes, fmt.chroma_format, cpu))
-    label = opts.codec_label or opts.model or opts.codec or "default"
-    result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label)
-    if opts.stats_file:
-        from gvcodec.report.stats import write_stats
-
-        write_stats(opts.stats_file, records, result)
     return result
 
 

@@ -81,6 +81,11 @@ def _append_results_row(opts, avg: dict) -> None:
     append_result(opts.results_file, row)
 
 
+def _count_mismatch(ref, dec) -> str:
+    return (f"reference has {ref} frames, decoded file {dec}: give -f N to measure the first N frames of both "
+            "(FrameSkip and FramesToBeEncoded apply to both)")
+
+
 def run_metrics(opts, console) -> dict:
     """Measure opts.decoded_file against opts.reference_file; returns the sequence averages."""
     from gvcodec.errors import InputError, OptionError
@@ -107,7 +112,14 @@ def run_metrics(opts, console) -> dict:
                            chroma_format=opts.input_chroma_format, bit_depth=opts.input_bit_depth,
                            frame_rate=opts.frame_rate or None, skip=opts.frame_skip, count=opts.frames_to_be_encoded)
 
+    from gvcodec.io.outputs import check_outputs
+
+    check_outputs({"reference": opts.reference_file, "decoded file": opts.decoded_file,
+                   "bitstream": opts.bitstream_file},
+                  {"statistics file": opts.stats_file, "results file": opts.results_file})
     ref, dec = open_one(opts.reference_file), open_one(opts.decoded_file)
+    if ref.num_frames is not None and dec.num_frames is not None and ref.num_frames != dec.num_frames:
+        raise InputError(_count_mismatch(ref.num_frames, dec.num_frames))
     if (ref.fmt.width, ref.fmt.height, ref.fmt.chroma_format) != (dec.fmt.width, dec.fmt.height, dec.fmt.chroma_format):
         raise InputError(f"reference is {ref.fmt.width}x{ref.fmt.height} {ref.fmt.chroma_format}, decoded is "
                          f"{dec.fmt.width}x{dec.fmt.height} {dec.fmt.chroma_format}")
@@ -118,7 +130,12 @@ def run_metrics(opts, console) -> dict:
 
     learned = _open_learned([n for n in COLUMNS if n in wanted], opts, console)
     columns = [COLUMNS[n] for n in COLUMNS if n in wanted]
-    for r, d in zip(ref.frames(), dec.frames()):
+    import itertools
+
+    for r, d in itertools.zip_longest(ref.frames(), dec.frames()):
+        if r is None or d is None:
+            n = len(records)
+            raise InputError(_count_mismatch(n if r is None else f"more than {n}", n if d is None else f"more than {n}"))
         rec = FrameRecord(r.poc)
         r, d = convert_bit_depth(r, depth), convert_bit_depth(d, depth)
         measure(rec, r, d, msssim="msssim" in wanted, rgb="rgbpsnr" in wanted, matrix=opts.colour_matrix,

@@ -49,9 +49,13 @@ def decoder_poc_line(rec: FrameRecord) -> str:
     line += f"[DT {rec.seconds:6.3f}] "
     line += "[L0 " + "".join(f"{r} " for r in rec.refs) + "] "
     line += "[L1 " + ("".join(f"{r} " for r in rec.refs) if rec.slice_type == "B" else "") + "] "
+    fp = rec.extra.get("fingerprint")
     if rec.md5:
-        status = "(unk)" if rec.md5_ok is None else ("(OK)" if rec.md5_ok else "(***ERROR***)")
+        status = "(unk)" if rec.md5_ok is None else ("(OK)" if rec.md5_ok else "(differs)" if fp else "(***ERROR***)")
         line += f"[MD5:{','.join(rec.md5)},{status}] "
+    if fp:  # the MD5 differed: the conformance tolerance of the picture fingerprint decided
+        diff, tol = fp
+        line += f"[FP:(within {diff:.4f}, OK)] " if diff <= tol else f"[FP:({diff:.4f} > {tol}, ***ERROR***)] "
     return line
 
 

@@ -75,6 +75,8 @@ def read_results(path: str | os.PathLike) -> list[dict]:
             return [{k: _parse_cell(k, v or "") for k, v in row.items() if k is not None} for row in reader]
     except OSError as exc:
         raise InputError(f"cannot read results CSV {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path} is not a gvcodec results CSV (not CSV text: {exc.__class__.__name__})") from None
 
 
 def _format_cell(value) -> str:

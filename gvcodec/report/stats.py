@@ -34,6 +34,12 @@ def record_row(rec: FrameRecord) -> dict:
 
 def write_stats(path: str, records: Sequence[FrameRecord], summary: dict | None = None) -> None:
     """Write per-frame rows (and, for JSON, the run summary) to `path` atomically."""
+    prepare_stats(path, records, summary).commit()
+
+
+def prepare_stats(path: str, records: Sequence[FrameRecord], summary: dict | None = None) -> AtomicFile:
+    """The statistics file written to its temporary file, not yet renamed into place (`commit()` does,
+    so the pipelines rename it together with their other outputs)."""
     rows = [record_row(r) for r in records]
     if Path(path).suffix.lower() == ".json":
         text = json.dumps({"summary": summary or {}, "frames": rows}, indent=1)
@@ -45,5 +51,7 @@ def write_stats(path: str, records: Sequence[FrameRecord], summary: dict | None 
         for row in rows:
             w.writerow({k: ("" if v is None else v) for k, v in row.items()})
         text = buf.getvalue()
-    with AtomicFile(path, "statistics file") as f:
-        f.write(text.encode("utf-8"))
+    f = AtomicFile(path, "statistics file")
+    f.write(text.encode("utf-8"))
+    f.file.flush()
+    return f

@@ -61,9 +61,9 @@ class ClipDataset(Dataset):
     """
 
     def __init__(self, entries: list[MediaEntry], spec: ClipSpec, seed: int, cache_dir: str = "",
-                 max_frames: int = 0) -> None:
+                 max_frames: int = 0, skipped: list[str] | None = None) -> None:
         self.spec, self.seed = spec, seed
-        self.videos, self.skipped = [], []
+        self.videos, self.skipped = [], list(skipped or [])  # skipped: files the listing already dropped
         for e in entries:
             video = open_video(e, cache_dir, max_frames)
             if spec.yuv420 and video.fmt.chroma_format != 420:
@@ -202,9 +202,9 @@ def build_dataset(data: str, images: str, image_fraction: float, spec: ClipSpec,
     """The training set from option values; returns it and the files skipped (with reasons)."""
     if not data:
         raise InputError("no training videos: give --Data=MANIFEST.tsv[,FOLDER,...]")
-    entries, skipped = list_media(data, VIDEO_SUFFIXES)
-    clips = ClipDataset(entries, spec, seed, cache_dir, max_frames)
-    skipped += clips.skipped
+    entries, listed_skipped = list_media(data, VIDEO_SUFFIXES)
+    clips = ClipDataset(entries, spec, seed, cache_dir, max_frames, skipped=listed_skipped)
+    skipped = list(clips.skipped)
     image_set = None
     if images and image_fraction > 0:
         img_entries, img_skipped = list_media(images, IMAGE_SUFFIXES)

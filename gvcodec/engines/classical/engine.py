@@ -72,7 +72,7 @@ class ClassicalEngine:
         return ClassicalEncoder(self.spec, header, params)
 
     def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "ClassicalDecoder":
-        return ClassicalDecoder(header, threads=runtime.threads)
+        return ClassicalDecoder(header, self.spec, threads=runtime.threads)
 
 
 def _encoder_options(codec: str, header: SequenceHeader, cp: ClassicalParams) -> dict:
@@ -167,17 +167,40 @@ class ClassicalEncoder:
         return units
 
 
+def _check_stream_params(header: SequenceHeader, spec: CodecSpec, pix: str) -> str:
+    """The stream's engine parameters against its header and the codec (a forged stream: one BitstreamError);
+    returns the pixel format the decoded pictures must have."""
+    p = header.engine_params
+    if not isinstance(p, dict):
+        raise BitstreamError(f"{header.engine} engine parameters are not a mapping ({type(p).__name__})")
+    if p.get("decoder") != spec.decoder:
+        raise BitstreamError(f"{header.engine} stream names decoder {p.get('decoder')!r}, expected {spec.decoder!r}")
+    if pix not in spec.pix_fmts:
+        raise BitstreamError(f"{header.engine} cannot code {header.chroma_format} {header.internal_bit_depth}-bit "
+                             "video, which the header announces")
+    if p.get("pix_fmt") != pix:
+        raise BitstreamError(f"{header.engine} stream's pixel format {p.get('pix_fmt')!r} does not match the header's "
+                             f"{header.chroma_format} {header.internal_bit_depth}-bit ({pix})")
+    refs = p.get("refs", spec.refs)
+    if isinstance(refs, bool) or not isinstance(refs, int) or not 0 <= refs <= 16:
+        raise BitstreamError(f"{header.engine} stream's reference count {refs!r} is outside 0..16")
+    return pix
+
+
 class ClassicalDecoder:
     """Decoder session: one packet per unit in, pictures out in coding (= display) order."""
 
-    def __init__(self, header: SequenceHeader, threads: int = 0):
+    def __init__(self, header: SequenceHeader, spec: CodecSpec, threads: int = 0):
         import av
 
+        from gvcodec.io.container import pixel_format
+
         self.fmt = header.coded_fmt
+        self.pix_fmt = _check_stream_params(header, spec, pixel_format(self.fmt))
         try:
-            self.dec = _open_decoder(header.engine_params["decoder"], threads)
-        except (KeyError, av.error.FFmpegError, ValueError) as exc:
-            raise BitstreamError(f"stream names no usable decoder: {exc}") from None
+            self.dec = _open_decoder(spec.decoder, threads)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise BitstreamError(f"decoder {spec.decoder} is not available in this PyAV build: {exc}") from None
         self.pocs: deque = deque()
 
     def _frames(self, decoded) -> list[Frame]:
@@ -185,9 +208,11 @@ class ClassicalDecoder:
 
         out = []
         for vf in decoded:
-            if (vf.width, vf.height) != (self.fmt.width, self.fmt.height):
-                raise BitstreamError(f"decoded picture is {vf.width}x{vf.height}, header says "
-                                     f"{self.fmt.width}x{self.fmt.height}")
+            if (vf.width, vf.height) != (self.fmt.width, self.fmt.height) or vf.format.name != self.pix_fmt:
+                raise BitstreamError(f"decoded picture is {vf.width}x{vf.height} {vf.format.name}, header says "
+                                     f"{self.fmt.width}x{self.fmt.height} {self.pix_fmt}")
+            if not self.pocs:
+                raise BitstreamError("the decoder produced more pictures than the units announce")
             out.append(Frame(av_to_planes(vf, self.fmt), self.fmt, self.pocs.popleft()))
         return out
 

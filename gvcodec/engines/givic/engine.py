@@ -20,9 +20,11 @@ from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
 from gvcodec.engines.givic.params import GivicParams
-from gvcodec.engines.neural import GopDecoder, GopEncoder, read_stream_params, set_threads
+from gvcodec.engines.conformance import FINGERPRINT_ID
+from gvcodec.engines.neural import Field, GopDecoder, GopEncoder, check_gop_frames, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
+from gvcodec.models.givic.config import OVERFIT_SUBSETS
 
 ENGINE_ID = "givic"
 
@@ -79,7 +81,7 @@ class GivicEngine:
         cfg, ocfg, model, digest, record, gop = _load(name, params.model_weights, params.device, params.gop_frames)
         steps = params.diffusion_steps or cfg.sample_steps
         stream_params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
-                         "grid_step": ocfg.grid_step_for_qp(params.qp), **record}
+                         "grid_step": ocfg.grid_step_for_qp(params.qp), "fingerprint": FINGERPRINT_ID, **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=stream_params,
                            config_hash=cfg.digest, weights_sha256=digest, gop_frames=gop)
 
@@ -92,7 +94,9 @@ class GivicEngine:
 
 
 # The stream's engine parameters and their types (grid_step: 1 in streams before per-QP grid steps)
-STREAM_PARAMS = {"diffusion_steps": int, "overfit_params": list, "init": str, "grid_step": float}
+STREAM_PARAMS = {"diffusion_steps": Field(int, 1, 1000), "overfit_params": Field(list, 0, 4, OVERFIT_SUBSETS),
+                 "init": Field(str, choices=("seeded", "checkpoint")), "grid_step": Field(float, 1e-3, 1e3),
+                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": a stream from before fingerprints
 
 
 class _Coder:
@@ -102,10 +106,18 @@ class _Coder:
         from gvcodec.models.givic.codec import GivicCodec
 
         set_threads(runtime.threads)
-        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0})
+        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GIViC", defaults={"grid_step": 1.0, "fingerprint": ""})
+        self.fingerprints = p["fingerprint"] == FINGERPRINT_ID
         steps, subsets, init, grid_step = p["diffusion_steps"], p["overfit_params"], p["init"], p["grid_step"]
+        from gvcodec.models.givic.cards import card
+
+        check_gop_frames(header.gop_frames, "GIViC")
         if not header.model.startswith("givic-"):
             raise BitstreamError(f"stream names model `{header.model}', which is not a GIViC model")
+        try:
+            card(header.model)
+        except ModelError as exc:
+            raise BitstreamError(f"stream needs {exc}") from None
         try:
             cfg, ocfg, model, digest, record, _ = _load(header.model, runtime.model_weights, runtime.device,
                                                         header.gop_frames, from_stream=True)
@@ -123,10 +135,6 @@ class _Coder:
                 "a checkpoint (give it with --ModelWeights)"
             raise ModelError(f"stream was coded with {header.model} weights sha256 {header.weights_sha256.hex()[:16]}.., "
                              f"the weights given have {digest.hex()[:16]}..; it needs {want}")
-        if not 1 <= steps <= 1000:
-            raise BitstreamError(f"GIViC diffusion steps {steps} out of range")
-        if not 1e-3 <= grid_step <= 1e3:  # also rejects NaN
-            raise BitstreamError(f"GIViC grid quantization step {grid_step} out of range")
         self.codec = GivicCodec(model, ocfg, steps, subsets, grid_step)
         self.cfg, self.ocfg = cfg, ocfg
         self.header = header

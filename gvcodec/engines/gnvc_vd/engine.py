@@ -20,8 +20,10 @@ from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
 from gvcodec.engines.gnvc_vd import gop as goplib
 from gvcodec.engines.gnvc_vd.params import GnvcVdParams
-from gvcodec.engines.neural import GopDecoder, GopEncoder, read_stream_params, set_threads
+from gvcodec.engines.conformance import FINGERPRINT_ID
+from gvcodec.engines.neural import Field, GopDecoder, GopEncoder, check_gop_frames, read_stream_params, set_threads
 from gvcodec.errors import BitstreamError, ModelError, OptionError
+from gvcodec.io.colour import MATRICES
 from gvcodec.io.frames import Frame, VideoFormat
 from gvcodec.models.gnvc_vd.cards import card
 from gvcodec.models.gnvc_vd.loading import check_stream_model, load_model
@@ -79,7 +81,7 @@ class GnvcVdEngine:
             "qp_index": qp_index(params.qp, model.codec.cfg.qp_levels),
             "flow_steps": steps, "flow_start_mix": params.flow_start_mix,
             "flow_seed": params.flow_seed, "context_seed": model_card.context_seed,
-            "precision": precision, "matrix": params.colour_matrix,
+            "precision": precision, "matrix": params.colour_matrix, "fingerprint": FINGERPRINT_ID,
         }
         return EngineSetup(engine=ENGINE_ID, model=params.model, alignment=ALIGNMENT, params=stream_params,
                            config_hash=load_config(model_card.config).digest, weights_sha256=digest,
@@ -94,8 +96,13 @@ class GnvcVdEngine:
 
 
 # The stream's engine parameters and their types
-STREAM_PARAMS = {"qp_index": int, "flow_steps": int, "flow_start_mix": float, "flow_seed": int,
-                 "context_seed": int, "precision": str, "matrix": str}
+# (bounded as the options are: FlowSteps 0..100, FlowStartMix 0..1, FlowSeed 0..2^31-1; the QP index is
+# checked against the model's levels once it is loaded)
+STREAM_PARAMS = {"qp_index": Field(int, 0, 255), "flow_steps": Field(int, 0, 100),
+                 "flow_start_mix": Field(float, 0.0, 1.0), "flow_seed": Field(int, 0, 2**31 - 1),
+                 "context_seed": Field(int, 0, 2**63 - 1), "precision": Field(str, choices=("fp32", "bf16")),
+                 "matrix": Field(str, choices=tuple(MATRICES)),
+                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": a stream from before fingerprints
 
 
 class _Coder:
@@ -105,7 +112,11 @@ class _Coder:
         from gvcodec.models.gnvc_vd.config import load_config
 
         set_threads(runtime.threads)
-        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GNVC-VD")
+        p = read_stream_params(header.engine_params, STREAM_PARAMS, "GNVC-VD", defaults={"fingerprint": ""})
+        check_gop_frames(header.gop_frames, "GNVC-VD")
+        if (header.gop_frames - 1) % 4:
+            raise BitstreamError(f"GNVC-VD GOP of {header.gop_frames} frames is not 1 + 4k")
+        self.fingerprints = p["fingerprint"] == FINGERPRINT_ID
         self.qp = p["qp_index"]
         self.steps, self.mix, self.seed = p["flow_steps"], p["flow_start_mix"], p["flow_seed"]
         precision, self.matrix = p["precision"], p["matrix"]
