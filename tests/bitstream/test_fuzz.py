@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import signal
-from pathlib import Path
 
 import pytest
 
