@@ -132,7 +132,7 @@ OPTIONS: tuple[Option, ...] = (
     O("IntraPeriod", "-ip", parse_int, -1, "frames between intra pictures (-1 = only the first)", (ENC,), range=(-1, 10**6), section=_C),
     O("GOPSize", "-g", parse_int, 1, "GOP size (HM meaning; neural engines use GOPFrames)", (ENC,), range=(1, 64), section=_C),
     O("GOPFrames", "", parse_int, 25, "frames per GOP of GOP-based neural engines (1+4k)", (ENC,), range=(1, 1024), section=_C),
-    O("IntraQPOffset", "", parse_int, 0, "QP offset of intra pictures", (ENC,), range=(-51, 51), section=_C),
+    O("IntraQPOffset", "", parse_int, 0, "QP offset of intra pictures; not given: the codec's own (x264/x265 ipratio 1.4, about -3)", (ENC,), range=(-51, 51), section=_C),
     # -- engine ---------------------------------------------------------------------------------
     O("Codec", "", str, "", "engine: x264, x265, svtav1 or a neural engine (empty = the default model)", (ENC,), section=_E),
     O("Model", "", str, "", "registered model name, e.g. gnvc-vd-default (empty and no Codec: the default model)", (ENC,), section=_E),
@@ -151,7 +151,8 @@ OPTIONS: tuple[Option, ...] = (
     O("OverfitObjective", "", str, "auto", "GIViC: distortion the overfit loop minimizes: sample (the unrolled sampler's output, what the decoder shows), denoise (the diffusion loss at a random time: ~5x cheaper per step), auto = the model's", (ENC,), choices=("auto", "sample", "denoise"), section=_E),
     O("OverfitLambda", "", float, 0.0, "GIViC: lambda of rate + lambda x MSE (0 = from QP: 1000 at QP 32, x2 every 3 QP down)", (ENC,), range=(0.0, 1e9), section=_E),
     # -- output and logging -----------------------------------------------------------------------
-    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),
+    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash in the stream, per plane of every picture (HM's SEI): 1 MD5 (16 bytes), 2 CRC (2 bytes), 3 checksum (4 bytes), 0 none", (ENC,), choices=(0, 1, 2, 3), section=_O),
+    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "check the picture hashes the stream carries (MD5, CRC or checksum): 1 check, 0 ignore", (DEC,), choices=(0, 1), section=_O),
     O("PrintMSSSIM", "", parse_bool, False, "add [MS-SSIM Y U V] to each POC line", (ENC,), section=_O),
     O("StatsFile", ("--stats",), str, "", "per-frame statistics to FILE (.csv or .json)", ALL3, section=_O),
     O("ResultsFile", "", str, "", "append one summary row to this results CSV (for bin/ctc.sh and bdrate)", (ENC,), section=_O),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from gvcodec.bitstream.hashes import picture_md5
+from gvcodec.bitstream.hashes import HASH_NAMES, picture_hash
+from gvcodec.bitstream.syntax import HASH_MD5, HASH_NONE
 from gvcodec.bitstream.reader import StreamReader
 from gvcodec.engines import registry
 from gvcodec.engines.base import DecodeRuntime
@@ -42,9 +43,10 @@ def run_decode(opts, console: Console) -> dict:
         sink = open_sink(opts.recon_file, fmt, header.frame_rate,
                          opts.output_bit_depth or header.internal_bit_depth, bool(header.full_range))
     pending: dict = {}
+    unit_hash: dict = {}  # POC -> the kind of hash its unit carries
     records: list[FrameRecord] = []
     mismatches: list[int] = []
-    next_poc = 0
+    seen: set[int] = set()
     hashed_units = all_units = 0  # units whose symbols the engine checked against the stream's hash
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     mark = cpu_start
@@ -60,14 +62,16 @@ def run_decode(opts, console: Console) -> dict:
             if info is None:
                 raise BitstreamError(f"decoder produced POC {frame.poc}, which no unit announced")
             picture = crop_frame(frame, fmt.width, fmt.height)
-            md5 = picture_md5(picture)
+            kind = unit_hash.get(frame.poc, HASH_NONE)
+            md5 = picture_hash(picture, kind or HASH_MD5)
             ok = None
             if info.md5 and opts.sei_decoded_picture_hash:
                 ok = md5 == tuple(info.md5)
                 if not ok:
                     mismatches.append(frame.poc)
             rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs,
-                              md5=tuple(h.hex() for h in md5), md5_ok=ok, seconds=per)
+                              md5=tuple(h.hex() for h in md5), md5_ok=ok, seconds=per,
+                              hash_name=HASH_NAMES[kind or HASH_MD5], refs1=info.refs1)
             console.line(hm_log.decoder_poc_line(rec))
             if sink is not None and len(records) >= opts.skip_frames:
                 sink.write(picture)
@@ -77,19 +81,24 @@ def run_decode(opts, console: Console) -> dict:
 
     try:
         for unit in reader.units():
-            if unit.poc_first != next_poc:
+            pocs = {p.poc for p in unit.pictures}
+            if pocs & seen:
                 raise BitstreamError(f"bitstream `{opts.bitstream_file}': unit {unit.index} at byte {unit.offset} "
-                                     f"starts at POC {unit.poc_first}, expected {next_poc}: a unit is missing")
-            next_poc += len(unit.pictures)
+                                     f"repeats POC {min(pocs & seen)}")
+            seen |= pocs
             hashed_units += unit.symbol_hash is not None
             all_units += 1
             for info in unit.pictures:
                 pending[info.poc] = info
+                unit_hash[info.poc] = unit.hash_kind
             emit(session.decode(unit))
         emit(session.flush())
         console.stop()
         if pending:
             raise BitstreamError(f"bitstream `{opts.bitstream_file}': no picture decoded for POC {min(pending)}")
+        if seen and max(seen) + 1 != len(seen):
+            gap = min(set(range(max(seen))) - seen)
+            raise BitstreamError(f"bitstream `{opts.bitstream_file}': no unit holds POC {gap}: a unit is missing")
         if sink is not None:
             sink.close()
     except BaseException:

@@ -13,7 +13,7 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from gvcodec.bitstream.hashes import picture_md5
+from gvcodec.bitstream.hashes import HASH_NAMES, picture_hash
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PicturesUnit
 from gvcodec.bitstream.writer import StreamWriter
@@ -71,6 +71,8 @@ def run_encode(opts, console: Console) -> dict:
         want_msssim = opts.print_msssim or bool(opts.stats_file) or bool(opts.results_file)
         want_rgb = bool(opts.stats_file) or bool(opts.results_file)
         originals: dict = {}
+        to_write: dict = {}
+        next_out = [0]
         records: list[FrameRecord] = []
         held: list[FrameRecord] = []  # the latest record waits: END_OF_STREAM bytes join the last picture
         cpu_mark = time.process_time()
@@ -85,18 +87,24 @@ def run_encode(opts, console: Console) -> dict:
             for u in units:
                 recons = [crop_frame(r, fmt.width, fmt.height) for r in u.recon]
                 for info, recon in zip(u.pictures, recons):
-                    info.md5 = picture_md5(recon) if header.picture_hash else ()
+                    info.md5 = picture_hash(recon, header.picture_hash)
                 size = writer.write_pictures(PicturesUnit(u.pictures, u.payload, u.symbol_hash))
                 shares = list(u.picture_bits) if u.picture_bits else [len(u.payload) * 8] + [0] * (len(u.pictures) - 1)
-                shares[0] += (size - len(u.payload) + carry_bytes) * 8
+                container = [(size - len(u.payload) + carry_bytes) * 8] + [0] * (len(u.pictures) - 1)
+                shares[0] += container[0]
                 carry_bytes = 0
-                for info, recon, bits in zip(u.pictures, recons, shares):
+                for info, recon, bits, cbits in zip(u.pictures, recons, shares, container):
                     rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs, bits,
-                                      md5=tuple(h.hex() for h in info.md5), seconds=per_pic)
+                                      md5=tuple(h.hex() for h in info.md5), seconds=per_pic,
+                                      hash_name=HASH_NAMES[header.picture_hash], container_bits=cbits,
+                                      refs1=info.refs1)
                     measure(rec, originals.pop(info.poc), recon, msssim=want_msssim, rgb=want_rgb,
                             matrix=opts.colour_matrix, full_range=full_range)
-                    if sink is not None:
-                        sink.write(recon)
+                    if sink is not None:  # units come in coding order; the recon file is in display order
+                        to_write[info.poc] = recon
+                        while next_out[0] in to_write:
+                            sink.write(to_write.pop(next_out[0]))
+                            next_out[0] += 1
                     for old in held:
                         console.line(hm_log.encoder_poc_line(old, opts.print_msssim))
                     held[:] = [rec]
@@ -116,6 +124,7 @@ def run_encode(opts, console: Console) -> dict:
         if originals:
             raise GvcodecError(f"engine returned no picture for POC {min(originals)}")
         held[0].bits += writer.end_size() * 8
+        held[0].container_bits += writer.end_size() * 8
         writer.finish()
         console.line(hm_log.encoder_poc_line(held[0], opts.print_msssim))
         if sink is not None:
@@ -133,7 +142,8 @@ def run_encode(opts, console: Console) -> dict:
     wall = time.perf_counter() - wall_start
     console.line(hm_log.summary(records, rate, file_bytes, fmt.chroma_format, cpu))
     label = opts.codec_label or opts.model or opts.codec or "default"
-    result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label)
+    result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label,
+                       container_bits=writer.container_bytes * 8, encoder_settings=setup.settings)
     if opts.stats_file:
         from gvcodec.report.stats import write_stats
 
@@ -141,8 +151,13 @@ def run_encode(opts, console: Console) -> dict:
     return result
 
 
-def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, sequence: str, codec: str) -> dict:
-    """The run as one results row (gvcodec.report.results)."""
+def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, sequence: str, codec: str,
+              container_bits: int | None = None, encoder_settings: str = "") -> dict:
+    """The run as one results row (gvcodec.report.results).
+
+    `container_bits`: the stream's bits that are not engine payload (None = not known);
+    `encoder_settings`: the exact settings the engine ran with (classical: the x265-params string).
+    """
     from gvcodec.metrics.psnr import sequence_psnr
     from gvcodec.report.results import results_row
 
@@ -154,4 +169,6 @@ def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, seq
         sequence, codec, header.qp, n, header.width, header.height, float(header.frame_rate), file_bytes * 8,
         psnr_y=s["psnr_y"], psnr_u=s["psnr_u"], psnr_v=s["psnr_v"], psnr_yuv=s["psnr_yuv"],
         psnr_rgb=sum(rgb) / len(rgb) if rgb else None, msssim=sum(ms) / len(ms) if ms else None,
-        enc_fps=n / wall if wall > 0 else None)
+        enc_fps=n / wall if wall > 0 else None,
+        payload_bits=None if container_bits is None else file_bytes * 8 - container_bits,
+        container_bits=container_bits, encoder_settings=encoder_settings or None)
