@@ -28,7 +28,7 @@ from gvcodec.report.results import RESULTS_COLUMNS
 
 # Columns written by `gvcodec metrics` (lpips_alex ... fvd) plus the short names hand-made CSVs use.
 LOWER_IS_BETTER = frozenset({"lpips", "lpips_alex", "lpips_vgg", "dists", "fvd", "ewarp", "e_warp"})
-QUALITY_COLUMNS = frozenset({"psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "vmaf",
+QUALITY_COLUMNS = frozenset({"psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "msssim", "msssim_rgb", "vmaf",
                              "clipf"}) | LOWER_IS_BETTER
 METHODS = ("pchip", "akima", "cubic")
 MIN_POINTS = 4

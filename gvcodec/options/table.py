@@ -167,7 +167,7 @@ OPTIONS: tuple[Option, ...] = (
     # -- metrics command ---------------------------------------------------------------------------
     O("ReferenceFile", "-r", str, "", "reference (original) video", (MET,), section=_S),
     O("DecodedFile", "-d", str, "", "decoded video to measure against the reference", (MET,), section=_S),
-    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim", "comma list of psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex, lpips-vgg, dists, clipf, fvd", (MET,), section=_O),
+    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim,rgbmsssim", "comma list of psnr, rgbpsnr, msssim (luma), rgbmsssim (RGB, as the seeds), vmaf, ewarp, lpips-alex, lpips-vgg, dists, clipf, fvd", (MET,), section=_O),
     O("BitstreamFile", "-b", str, "", "the .gvc stream of DEC: rate, codec and QP of the ResultsFile row", (MET,), section=_S),
     O("ResultsFile", "", str, "", "append one results row (rate from -b, every measured metric) for bdrate and plot", (MET,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: reference file stem)", (MET,), section=_O),

@@ -99,7 +99,7 @@ def run_encode(opts, console: Console) -> dict:
                                       hash_name=HASH_NAMES[header.picture_hash], container_bits=cbits,
                                       refs1=info.refs1)
                     measure(rec, originals.pop(info.poc), recon, msssim=want_msssim, rgb=want_rgb,
-                            matrix=opts.colour_matrix, full_range=full_range)
+                            matrix=opts.colour_matrix, full_range=full_range, msssim_rgb=want_rgb)
                     if sink is not None:  # units come in coding order; the recon file is in display order
                         to_write[info.poc] = recon
                         while next_out[0] in to_write:
@@ -165,10 +165,12 @@ def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, seq
     s = sequence_psnr([r.psnr for r in records])
     rgb = [r.rgb_psnr for r in records if r.rgb_psnr is not None]
     ms = [r.msssim[0] for r in records if r.msssim is not None]
+    ms_rgb = [r.msssim_rgb for r in records if r.msssim_rgb is not None]
     return results_row(
         sequence, codec, header.qp, n, header.width, header.height, float(header.frame_rate), file_bytes * 8,
         psnr_y=s["psnr_y"], psnr_u=s["psnr_u"], psnr_v=s["psnr_v"], psnr_yuv=s["psnr_yuv"],
         psnr_rgb=sum(rgb) / len(rgb) if rgb else None, msssim=sum(ms) / len(ms) if ms else None,
         enc_fps=n / wall if wall > 0 else None,
         payload_bits=None if container_bits is None else file_bytes * 8 - container_bits,
-        container_bits=container_bits, encoder_settings=encoder_settings or None)
+        container_bits=container_bits, encoder_settings=encoder_settings or None,
+        msssim_rgb=sum(ms_rgb) / len(ms_rgb) if ms_rgb else None)

@@ -19,6 +19,7 @@ class FrameRecord:
         psnr: FramePsnr (metrics.psnr) or None when not measured.
         rgb_psnr: PSNR of the RGB conversion (peak 1.0), if measured.
         msssim: (Y, U, V) MS-SSIM, if measured.
+        msssim_rgb: MS-SSIM on RGB (BT.709 or the stream's matrix from the decoded YCbCr), if measured.
         md5: hex picture hash per plane of the output picture (MD5, CRC or checksum: `hash_name`).
         md5_ok: decoder: whether the hash matched the stream (None = stream has none).
         hash_name: MD5, CRC or Checksum (HM's log label).
@@ -36,6 +37,7 @@ class FrameRecord:
     psnr: object | None = None
     rgb_psnr: float | None = None
     msssim: tuple[float, ...] | None = None
+    msssim_rgb: float | None = None
     md5: tuple[str, ...] = ()
     md5_ok: bool | None = None
     hash_name: str = "MD5"

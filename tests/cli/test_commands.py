@@ -29,8 +29,14 @@ def test_stats_files_and_results_row(make_yuv, run_cli, tmp_path):
     assert len(rows) == 3 and rows[0]["type"] == "I" and float(rows[0]["psnr_y"]) > 25
     assert 0 < float(rows[1]["msssim_y"]) <= 1 and float(rows[0]["psnr_rgb"]) > 20
     assert sum(int(r["bits"]) for r in rows) == (tmp_path / "a.gvc").stat().st_size * 8
+    assert all(int(r["payload_bits"]) + int(r["container_bits"]) == int(r["bits"]) for r in rows)
+    assert 0 < float(rows[1]["msssim_rgb"]) <= 1
     res = list(csv.DictReader(open(tmp_path / "r.csv")))
     assert res[0]["sequence"] == "synth" and res[0]["codec"] == "x264" and res[0]["qp"] == "30"
+    assert int(res[0]["payload_bits"]) + int(res[0]["container_bits"]) == int(res[0]["bits"])
+    assert int(res[0]["container_bits"]) == sum(int(r["container_bits"]) for r in rows)
+    assert 0 < float(res[0]["msssim_rgb"]) <= 1
+    assert "x264-params=qp=30:bframes=0:" in res[0]["encoder_settings"]
     run_cli("decode", "-b", "a.gvc", "--StatsFile=d.json", check_rc=0)
     d = json.load(open(tmp_path / "d.json"))
     assert [f["md5_ok"] for f in d["frames"]] == [True, True, True]
@@ -44,6 +50,7 @@ def test_metrics_command_matches_encoder_psnr(make_yuv, run_cli, tmp_path):
     y_enc = re.findall(r"\[Y (\d+\.\d+) dB", enc.stdout)
     y_met = re.findall(r"\[Y (\d+\.\d+) dB", met.stdout)
     assert y_enc == y_met and len(y_met) == 3
+    assert len(re.findall(r"\[MS-SSIM RGB 0\.\d+\]", met.stdout)) == 3  # RGB MS-SSIM by default
 
 
 def test_bdrate_of_two_codecs(make_yuv, run_cli, tmp_path):
