@@ -121,6 +121,7 @@ OPTIONS: tuple[Option, ...] = (
     O("InputBitDepth", "", parse_int, 8, "bit depth of raw input samples (8: 1 byte, 9..16: 2 bytes LE)", (ENC, MET), range=(8, 16), section=_S),
     O("InputChromaFormat", "", parse_int, 420, "chroma format of raw input: 400, 420, 422 or 444", (ENC, MET), choices=(400, 420, 422, 444), section=_S),
     O("InternalBitDepth", "", parse_int, 0, "coding bit depth (0 = InputBitDepth)", (ENC,), range=(0, 16), section=_S),
+    O("ChromaFormatIDC", "", parse_int, 0, "coding chroma format (0 = InputChromaFormat); e.g. 444 codes 4:2:0 input as 4:4:4 (chroma repeated, as HM)", (ENC,), choices=(0, 400, 420, 422, 444), section=_S),
     O("OutputBitDepth", "-d", parse_int, 0, "bit depth of the recon/decoded file (0 = internal)", (DEC,), range=(0, 16), section=_S),
     O("OutputBitDepth", "", parse_int, 0, "bit depth of the recon file (0 = internal)", (ENC,), range=(0, 16), section=_S),
     O("ColourMatrix", "", str, "bt709", "YCbCr<->RGB matrix for RGB-domain engines and metrics", ALL3, choices=("bt709", "bt601", "bt2020"), section=_S),
@@ -183,9 +184,13 @@ OPTIONS: tuple[Option, ...] = (
     O("FvdClipStride", "", parse_int, 8, "frames between the starts of consecutive FVD clips", (MET,), range=(1, 1024), section=_M),
 )
 
-# Keys of HM's shipped cfgs that gvcodec accepts without effect, so HM cfg files and CTC scripts
-# run unchanged; `gvcodec encode --help` lists them.
-HM_ACCEPTED_KEYS = (
+# Keys of HM's and VTM's shipped cfgs that gvcodec accepts without effect, so HM/VTM cfg files and CTC
+# scripts run unchanged (`-v 6` lists the ones a run met); `gvcodec encode --help` lists them. Sources
+# (key names only): HM-16.25 cfg/encoder_lowdelay*_main*.cfg, encoder_randomaccess_main*.cfg,
+# encoder_lowdelay_main_rext.cfg (the seeds' encoder_lowdelay_rext.cfg) and per-sequence cfgs; VTM
+# (15..23) cfg/encoder_lowdelay_vtm.cfg, encoder_randomaccess_vtm.cfg and per-sequence cfgs.
+HM_ACCEPTED_KEYS = tuple(dict.fromkeys((
+    # HM main / main10 / RExt
     "Profile Tier Level MaxCUWidth MaxCUHeight MaxPartitionDepth QuadtreeTULog2MaxSize QuadtreeTULog2MinSize "
     "QuadtreeTUMaxDepthInter QuadtreeTUMaxDepthIntra DecodingRefreshType ReWriteParamSetsFlag LambdaFromQpEnable "
     "FastSearch SearchRange BipredSearchRange HadamardME FEN FDM MaxDeltaQP MaxCuDQPDepth DeltaQpRD RDOQ RDOQTS "
@@ -197,8 +202,27 @@ HM_ACCEPTED_KEYS = (
     "NumTileRowsMinus1 TileRowHeightArray LFCrossTileBoundaryFlag WaveFrontSynchro ScalingList ScalingListFile "
     "TransquantBypassEnable CUTransquantBypassFlagForce RateControl TargetBitrate KeepHierarchicalBit "
     "LCULevelRateControl RCLCUSeparateModel InitialQP RCForceIntraQP ConformanceWindowMode MSBExtendedBitDepth "
-    "ChromaFormatIDC InputBitDepthC InternalBitDepthC OutputBitDepthC PPSInitialQPOffset CTUSize LastValidFrame"
-).split()
+    "InputBitDepthC InternalBitDepthC OutputBitDepthC PPSInitialQPOffset CTUSize LastValidFrame "
+    "ExtendedPrecision TransformSkipLog2MaxSize ImplicitResidualDPCM ExplicitResidualDPCM ResidualRotation "
+    "SingleSignificanceMapContext IntraReferenceSmoothing GolombRiceParameterAdaptation "
+    "HighPrecisionPredictionWeighting CrossComponentPrediction CostMode "
+    # per-sequence cfgs (HM and VTM)
+    "ConfWinLeft ConfWinRight ConfWinTop ConfWinBottom InputColourSpaceConvert OutputColourSpaceConvert "
+    "SNRInternalColourSpace OutputInternalColourSpace OutputChromaFormat "
+    # VTM
+    "ASR MinSearchWindow MaxCuDQPSubdiv DeblockingFilterOffsetInPPS DeblockingFilterDisable "
+    "DeblockingFilterBetaOffset_div2 DeblockingFilterTcOffset_div2 DeblockingFilterCbBetaOffset_div2 "
+    "DeblockingFilterCbTcOffset_div2 DeblockingFilterCrBetaOffset_div2 DeblockingFilterCrTcOffset_div2 "
+    "CbQpOffset CrQpOffset SameCQPTablesForAllChroma QpInValCb QpOutValCb ReWriteParamSets LCTUFast DualITree "
+    "MinQTLumaISlice MinQTChromaISliceInChromaSamples MinQTNonISlice MaxMTTHierarchyDepth "
+    "MaxMTTHierarchyDepthISliceL MaxMTTHierarchyDepthISliceC MTS MTSIntraMaxCand MTSInterMaxCand SBT LFNST ISP "
+    "MMVD Affine SbTMVP MaxNumMergeCand LMChroma DepQuant IMV ALF CCALF BCW BcwFast BIO CIIP Geo IBC "
+    "AllowDisFracMMVD AffineAmvr LMCSEnable LMCSSignalType LMCSUpdateCtrl LMCSOffset MRL MIP DMVR SMVD JointCbCr "
+    "PROF ChromaTS PBIntraFast ISPFast FastMrg AMaxBT FastMIP FastLFNST FastLocalDualTreeMode "
+    "MaxMergeRdCandNumTotal AffineAmvrEncOpt MmvdDisNum ALFAllowPredefinedFilters ALFStrengthTargetLuma "
+    "ALFStrengthTargetChroma CCALFStrengthTarget EncDbOpt AlfLambdaOpt MTTSkipping TemporalFilterPastRefs "
+    "TemporalFilterFutureRefs"
+).split()))
 # Prefix keys with a number inside, such as the GOP table rows `Frame1` or `TemporalFilterStrengthFrame8`.
 HM_ACCEPTED_PATTERN = re.compile(r"^(Frame\d+|TemporalFilterStrengthFrame\d+)$")
 

@@ -19,7 +19,7 @@ from gvcodec.bitstream.syntax import PicturesUnit
 from gvcodec.bitstream.writer import StreamWriter
 from gvcodec.engines import registry
 from gvcodec.errors import GvcodecError, OptionError
-from gvcodec.io.frames import convert_bit_depth
+from gvcodec.io.frames import convert_bit_depth, convert_chroma_format
 from gvcodec.io.padding import crop_frame, pad_frame, padded_size
 from gvcodec.io.source import open_sink, open_source
 from gvcodec.pipeline.measure import measure
@@ -45,7 +45,12 @@ def run_encode(opts, console: Console) -> dict:
                          frame_rate=opts.frame_rate or None, skip=opts.frame_skip,
                          count=opts.frames_to_be_encoded, ratio=opts.temporal_subsample_ratio)
     internal = opts.internal_bit_depth or source.fmt.bit_depth
+    chroma = opts.chroma_format_idc or source.fmt.chroma_format
     fmt = source.fmt.with_bit_depth(internal)
+    if chroma != fmt.chroma_format:  # HM's ChromaFormatIDC: code (and measure) in that format
+        from gvcodec.io.frames import VideoFormat
+
+        fmt = VideoFormat(fmt.width, fmt.height, chroma, internal)
     params = engine.params(opts)
     setup = engine.setup(fmt, params)
     coded_w, coded_h = padded_size(fmt.width, fmt.height, opts.pad_multiple or setup.alignment)
@@ -114,7 +119,7 @@ def run_encode(opts, console: Console) -> dict:
             cpu_mark = time.process_time()  # ET covers the engine, not the measurements above
 
         for frame in source.frames():
-            frame = convert_bit_depth(frame, internal)
+            frame = convert_chroma_format(convert_bit_depth(frame, internal), chroma)
             originals[frame.poc] = frame
             emit(session.push(pad_frame(frame, coded_w, coded_h, opts.pad_mode, full_range)))
         emit(session.flush())
