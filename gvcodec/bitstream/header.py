@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
 from gvcodec.errors import BitstreamError
-from gvcodec.io.colour import MATRICES
+from gvcodec.bitstream.syntax import MATRIX_CODES
 from gvcodec.io.frames import CHROMA_FORMATS, VideoFormat
 MAX_SIZE = 16384
 MAX_PAD = 256
@@ -84,7 +84,7 @@ class SequenceHeader:
             raise bad(f"frame rate {self.frame_rate_num}/{self.frame_rate_den} is not sane")
         if self.frame_count > 10_000_000:
             raise bad(f"frame count {self.frame_count} is beyond 10^7")
-        if self.colour_matrix not in MATRICES:
+        if self.colour_matrix not in MATRIX_CODES:
             raise bad(f"colour matrix `{self.colour_matrix}' unknown")
         if self.pad_mode not in (0, 1) or self.full_range not in (0, 1):
             raise bad("a flag field holds a value other than 0 or 1")

@@ -6,6 +6,18 @@ import re
 
 
 def test_help_lists_options_with_defaults(run_cli):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # --help imports neither torch nor the pipeline (start-up under 0.3 s)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "gvcodec", "encode", "--help"],
+                           capture_output=True, text=True, env=env)
+    imported = [line.split("|")[-1].strip() for line in probe.stderr.splitlines()]
+    assert probe.returncode == 0 and "gvcodec.options.table" in imported
+    assert "torch" not in imported and "numpy" not in imported and "gvcodec.pipeline.encode" not in imported
     for cmd in ("encode", "decode", "metrics"):
         out = run_cli(cmd, "--help", check_rc=0).stdout
         assert "(default:" in out and "-c FILE" in out
@@ -69,3 +81,25 @@ def test_info_model_prints_the_per_module_table(run_cli):
     assert re.search(r"VideoDiT \(with adapter\)\s+\(all\)\s+2,153,972,032", out)
     bad = run_cli("info", "--model", "no-such-model")
     assert bad.returncode == 1 and "no model config" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ctc_command_runs_a_sweep_in_one_process(shared, sequence, run_cli, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sequence("container_ship_176x144_1700f.264")
+    env = {**os.environ, "GVCODEC_SHARED": str(shared), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "gvcodec", "ctc", "-s", "container_ship_176x144_1700f.264",
+                           "-q", "27 32 37 42", "-c", "x264 x265:Preset=ultrafast", "-f", "2", "-o", "out",
+                           "--Threads=1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
+    assert sorted((r["codec"], int(r["qp"])) for r in rows) == sorted(
+        (c, q) for c in ("x264", "x265:Preset=ultrafast") for q in (27, 32, 37, 42))
+    assert all(float(r["dec_fps"]) > 0 and r["encoder_settings"] for r in rows)  # decoded, hashes checked
+    assert "preset=ultrafast" in rows[-1]["encoder_settings"]
+    assert "BD-rate of x265:Preset=ultrafast against x264" in proc.stdout
+    log = (tmp_path / "out" / "logs" / "container_ship_176x144_1700f_x264_q32.dec.log").read_text()
+    assert log.count("(OK)") == 2
