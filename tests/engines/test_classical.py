@@ -103,3 +103,17 @@ def test_chroma_format_idc_444_and_internal_bit_depth_10_code_x265_444(make_yuv,
     dec = run_cli("decode", "-b", "a.gvc", "-o", "dec.yuv", check_rc=0)
     assert len(MD5_OK.findall(dec.stdout)) == 2
     assert (tmp_path / "rec.yuv").read_bytes() == (tmp_path / "dec.yuv").read_bytes()
+
+
+def test_encoder_options_map_the_structure_to_each_codec():
+    from gvcodec.engines.classical.engine import encoder_options
+    from gvcodec.engines.classical.params import ClassicalParams
+
+    ra = ClassicalParams(qp=32, bframes=7, intra_period=32)
+    x265 = encoder_options("x265", ra)["x265-params"]
+    assert "bframes=7:b-adapt=0:b-pyramid=1" in x265 and "keyint=32" in x265 and "rc-lookahead" not in x265
+    assert "rc-lookahead=8" in encoder_options("x265", ClassicalParams(bframes=7, preset="ultrafast"))["x265-params"]
+    assert "b-pyramid=normal" in encoder_options("x264", ra)["x264-params"]
+    assert "pred-struct=2:hierarchical-levels=3" in encoder_options("svtav1", ra)["svtav1-params"]
+    assert "ipratio=1.1225" in encoder_options("x265", ClassicalParams(intra_qp_offset=-1))["x265-params"]
+    assert "ipratio" not in encoder_options("x264", ClassicalParams())["x264-params"]

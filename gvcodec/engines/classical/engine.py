@@ -43,6 +43,9 @@ SPECS = {
                                                   "yuv422p12le", "yuv444p12le", "gray12le"), 3),
     "svtav1": CodecSpec("libsvtav1", "libdav1d", (1, 63), ("yuv420p", "yuv420p10le"), 1),
 }
+# x265's rc-lookahead per preset: it must exceed the B-frame run, so a longer run raises it
+X265_LOOKAHEAD = {"ultrafast": 5, "superfast": 10, "veryfast": 15, "faster": 15, "fast": 15, "medium": 20,
+                  "slow": 25, "slower": 40, "veryslow": 40, "placebo": 60}
 SVT_PRESETS = {"ultrafast": 12, "superfast": 11, "veryfast": 10, "faster": 9, "fast": 8, "medium": 7,
                "slow": 5, "slower": 4, "veryslow": 2, "placebo": 0}
 
@@ -97,6 +100,8 @@ def encoder_options(codec: str, cp: ClassicalParams) -> dict:
     ratio = "" if cp.intra_qp_offset is None else f":ipratio={2.0 ** (-cp.intra_qp_offset / 6.0):.4f}"
     if codec == "x265":
         gop = f"bframes={cp.bframes}" + (":b-adapt=0:b-pyramid=1" if cp.bframes else "")
+        if cp.bframes and cp.bframes >= X265_LOOKAHEAD.get(cp.preset, 20):
+            gop += f":rc-lookahead={cp.bframes + 1}"
         codec_params = (f"qp={cp.qp}:{gop}:keyint={keyint}:min-keyint={max(keyint, 1)}:scenecut=0:"
                         f"info=0{ratio}:log-level=error")
         if cp.threads:
