@@ -152,3 +152,17 @@ def test_classical_params_follow_the_cfg_coding_structure(cfgs):
     assert params("-c", ld_b).bframes == 0  # GOP table in display order: low delay
     ra_table = cfgs("ra.cfg", "GOPSize : 8\nFrame1: B 8 1\nFrame2: B 4 2\nFrame3: B 2 3\n")
     assert params("-c", ra_table).bframes == 7
+
+
+def test_givic_gop_length_precedence_command_line_then_weights_then_cfg_file():
+    from types import SimpleNamespace
+
+    from gvcodec.models.givic.cards import weights_for
+    from gvcodec.engines.givic.engine import _gop_frames
+
+    trained = weights_for("givic-default")  # shipped weights, trained on 8-frame GOPs
+    config = SimpleNamespace(gop_frames=32)
+    assert _gop_frames(None, config, trained, from_cfg=32) == 8  # cfg/randomaccess.cfg's 32 yields
+    assert _gop_frames(16, config, trained, from_cfg=32) == 16  # the command line wins
+    assert _gop_frames(None, config, "", from_cfg=12) == 12  # no trained length: the cfg file's
+    assert _gop_frames(None, config, "") == 32  # else the model config's
