@@ -117,3 +117,24 @@ def test_encoder_options_map_the_structure_to_each_codec():
     assert "pred-struct=2:hierarchical-levels=3" in encoder_options("svtav1", ra)["svtav1-params"]
     assert "ipratio=1.1225" in encoder_options("x265", ClassicalParams(intra_qp_offset=-1))["x265-params"]
     assert "ipratio" not in encoder_options("x264", ClassicalParams())["x264-params"]
+
+
+def test_payload_decoding_to_another_pixel_format_is_a_bitstream_error(make_yuv, run_cli, tmp_path):
+    from gvcodec.bitstream.reader import StreamReader
+    from gvcodec.bitstream.writer import StreamWriter
+
+    for fmt in (420, 422):
+        path, _ = make_yuv(64, 48, 2, chroma_format=fmt, name=f"c{fmt}.yuv")
+        run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, f"--InputChromaFormat={fmt}", "--Codec=x265",
+                "--Threads=1", "-b", f"s{fmt}.gvc", check_rc=0)
+    header = StreamReader(str(tmp_path / "s420.gvc")).header
+    w = StreamWriter(str(tmp_path / "forged.gvc"))  # 4:2:0 header, 4:2:2 payloads (as a fuzzer may make)
+    w.write_header(header)
+    for unit in StreamReader(str(tmp_path / "s422.gvc")).units():
+        unit.pictures[0].md5 = ()
+        header.picture_hash = 0
+        w.write_pictures(unit)
+    w.finish()
+    proc = run_cli("decode", "-b", "forged.gvc", "-o", "dec.yuv")
+    assert proc.returncode == 2 and "decoded picture is yuv422p, header says yuv420p" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -221,7 +221,10 @@ class ClassicalDecoder:
     def __init__(self, header: SequenceHeader, threads: int = 0):
         import av
 
+        from gvcodec.io.container import pixel_format
+
         self.fmt = header.coded_fmt
+        self.pix_fmt = pixel_format(self.fmt)
         spec = SPECS.get(header.engine)
         name = header.engine_params.get("decoder", spec.decoder if spec else "")
         try:
@@ -237,6 +240,8 @@ class ClassicalDecoder:
             if (vf.width, vf.height) != (self.fmt.width, self.fmt.height):
                 raise BitstreamError(f"decoded picture is {vf.width}x{vf.height}, header says "
                                      f"{self.fmt.width}x{self.fmt.height}")
+            if vf.format.name != self.pix_fmt:
+                raise BitstreamError(f"decoded picture is {vf.format.name}, header says {self.pix_fmt}")
             out.append(Frame(av_to_planes(vf, self.fmt), self.fmt, vf.pts))
         return out
 
