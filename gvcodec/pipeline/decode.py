@@ -1,6 +1,8 @@
 """run_decode: .gvc container -> engine -> frames (cropped) -> output file and HM decoder log.
 
-The mirror of pipeline.encode: the decoder needs only the stream. Each picture's MD5 is checked
+The mirror of pipeline.encode: the decoder needs only the stream. Pictures are written in display
+order (as the engine outputs them); the per-picture log lines come in coding order, as HM's decoder
+prints them. Each picture's MD5 is checked
 against the stream; a mismatch is printed on its POC line and fails the run (exit 3) after the
 output is written, as HM's decoder does.
 """
@@ -8,10 +10,11 @@ output is written, as HM's decoder does.
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from gvcodec.bitstream.hashes import HASH_NAMES, picture_hash
-from gvcodec.bitstream.syntax import HASH_MD5, HASH_NONE
 from gvcodec.bitstream.reader import StreamReader
+from gvcodec.bitstream.syntax import HASH_MD5, HASH_NONE
 from gvcodec.engines import registry
 from gvcodec.engines.base import DecodeRuntime
 from gvcodec.errors import BitstreamError, MismatchError, OptionError
@@ -43,6 +46,8 @@ def run_decode(opts, console: Console) -> dict:
         sink = open_sink(opts.recon_file, fmt, header.frame_rate,
                          opts.output_bit_depth or header.internal_bit_depth, bool(header.full_range))
     pending: dict = {}
+    coding_order: deque = deque()  # POCs in the order their units came, until their log line is printed
+    done: dict = {}  # decoded records waiting for their turn in the log
     unit_hash: dict = {}  # POC -> the kind of hash its unit carries
     records: list[FrameRecord] = []
     mismatches: list[int] = []
@@ -72,10 +77,12 @@ def run_decode(opts, console: Console) -> dict:
             rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs,
                               md5=tuple(h.hex() for h in md5), md5_ok=ok, seconds=per,
                               hash_name=HASH_NAMES[kind or HASH_MD5], refs1=info.refs1)
-            console.line(hm_log.decoder_poc_line(rec))
+            done[rec.poc] = rec
             if sink is not None and len(records) >= opts.skip_frames:
                 sink.write(picture)
             records.append(rec)
+        while coding_order and coding_order[0] in done:  # the log, as HM's, in coding order
+            console.line(hm_log.decoder_poc_line(done.pop(coding_order.popleft())))
         elapsed = time.perf_counter() - wall_start
         console.advance(len(frames), len(records) / elapsed if elapsed > 0 else 0.0)
 
@@ -89,10 +96,14 @@ def run_decode(opts, console: Console) -> dict:
             hashed_units += unit.symbol_hash is not None
             all_units += 1
             for info in unit.pictures:
+                coding_order.append(info.poc)
                 pending[info.poc] = info
                 unit_hash[info.poc] = unit.hash_kind
             emit(session.decode(unit))
         emit(session.flush())
+        for poc in coding_order:  # pictures after a missing one: their lines still come out
+            if poc in done:
+                console.line(hm_log.decoder_poc_line(done.pop(poc)))
         console.stop()
         if pending:
             raise BitstreamError(f"bitstream `{opts.bitstream_file}': no picture decoded for POC {min(pending)}")
