@@ -98,7 +98,6 @@ def test_forged_header_size_is_refused(stream, run_cli):
 
 def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
     from gvcodec.bitstream.reader import StreamReader
-
     from gvcodec.bitstream.writer import frame_unit
 
     unit = list(StreamReader(str(stream)).units())[1]

@@ -157,8 +157,8 @@ def test_classical_params_follow_the_cfg_coding_structure(cfgs):
 def test_givic_gop_length_precedence_command_line_then_weights_then_cfg_file():
     from types import SimpleNamespace
 
-    from gvcodec.models.givic.cards import weights_for
     from gvcodec.engines.givic.engine import _gop_frames
+    from gvcodec.models.givic.cards import weights_for
 
     trained = weights_for("givic-default")  # shipped weights, trained on 8-frame GOPs
     config = SimpleNamespace(gop_frames=32)

@@ -11,8 +11,8 @@ The encoder's reconstruction comes from decoding its own packets with the same d
 
 from __future__ import annotations
 
-import os
 import math
+import os
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterable
