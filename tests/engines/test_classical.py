@@ -115,6 +115,7 @@ def test_encoder_options_map_the_structure_to_each_codec():
     assert "rc-lookahead=8" in encoder_options("x265", ClassicalParams(bframes=7, preset="ultrafast"))["x265-params"]
     assert "b-pyramid=normal" in encoder_options("x264", ra)["x264-params"]
     assert "pred-struct=2:hierarchical-levels=3" in encoder_options("svtav1", ra)["svtav1-params"]
+    assert "hierarchical-levels=2" in encoder_options("svtav1", ClassicalParams(bframes=1))["svtav1-params"]
     assert "ipratio=1.1225" in encoder_options("x265", ClassicalParams(intra_qp_offset=-1))["x265-params"]
     assert "ipratio" not in encoder_options("x264", ClassicalParams())["x264-params"]
 

@@ -116,7 +116,7 @@ def encoder_options(codec: str, cp: ClassicalParams) -> dict:
         return {"preset": cp.preset, "x264-params": codec_params}
     preset = str(SVT_PRESETS.get(cp.preset, cp.preset))
     if cp.bframes:
-        levels = min(max(round(math.log2(cp.bframes + 1)), 1), 5)
+        levels = min(max(round(math.log2(cp.bframes + 1)), 2), 5)  # SVT-AV1 supports 2..5
         structure = f"pred-struct=2:hierarchical-levels={levels}"
     else:
         structure = "pred-struct=1"
