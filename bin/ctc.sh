@@ -15,6 +15,8 @@
 # -C picks the coding-structure cfg (default cfg/lowdelay.cfg); -p writes RD plots there (gvcodec plot).
 # CTC_METRICS="lpips-alex,dists,ewarp,..." also measures each decoded video with `gvcodec metrics`
 # into metrics.csv (its own BD-rate tables and plots); see docs/metrics.md for the weights they need.
+# `gvcodec ctc -s ... -q ... -c ... [-C cfg] [HM options]` runs the same sweep in one process (no start-up
+# per encode/decode; docs/results.md "Start-up").
 set -euo pipefail
 cmdline="bin/ctc.sh $*"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +27,7 @@ while getopts "s:q:c:a:f:o:C:p:h" opt; do
   case $opt in
     s) seqs=$OPTARG ;; q) qps=$OPTARG ;; c) codecs=$OPTARG ;; a) anchor=$OPTARG ;;
     f) frames=$OPTARG ;; o) out=$OPTARG ;; C) structure=$OPTARG ;; p) plots=$OPTARG ;;
-    *) sed -n '2,15p' "$0"; exit 0 ;;
+    *) sed -n '2,20p' "$0"; exit 0 ;;
   esac
 done
 if [ -z "$seqs" ]; then

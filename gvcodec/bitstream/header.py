@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
 from gvcodec.errors import BitstreamError
-from gvcodec.io.colour import MATRICES
+from gvcodec.bitstream.syntax import MATRIX_CODES
 from gvcodec.io.frames import CHROMA_FORMATS, VideoFormat
 MAX_SIZE = 16384
 MAX_PAD = 256
@@ -15,7 +14,10 @@ MAX_PAD = 256
 
 @dataclass
 class SequenceHeader:
-    """Decoder-side description of a stream (see syntax.SEQUENCE_HEADER_FIELDS)."""
+    """Decoder-side description of a stream (see syntax.pack_sequence_header).
+
+    picture_hash: 0 none, 1 MD5, 2 CRC, 3 checksum per plane of every picture (HM's SEIDecodedPictureHash).
+    """
 
     width: int
     height: int
@@ -54,20 +56,12 @@ class SequenceHeader:
     def coded_fmt(self) -> VideoFormat:
         return VideoFormat(self.coded_width, self.coded_height, self.chroma_format, self.internal_bit_depth)
 
-    def to_fields(self) -> dict:
-        d = asdict(self)
-        d["engine_params"] = json.dumps(self.engine_params, sort_keys=True, separators=(",", ":")).encode()
-        return d
-
     @classmethod
     def from_fields(cls, d: dict, where: str) -> "SequenceHeader":
-        d = dict(d)
-        try:
-            d["engine_params"] = json.loads(d["engine_params"].decode("utf-8")) if d["engine_params"] else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BitstreamError(f"{where}: engine parameters are not valid JSON") from None
         names = {f.name for f in fields(cls)}
         header = cls(**{k: v for k, v in d.items() if k in names})
+        if not isinstance(header.engine_params, dict):
+            raise BitstreamError(f"{where}: engine parameters are not a mapping")
         header.validate(where)
         return header
 
@@ -90,9 +84,11 @@ class SequenceHeader:
             raise bad(f"frame rate {self.frame_rate_num}/{self.frame_rate_den} is not sane")
         if self.frame_count > 10_000_000:
             raise bad(f"frame count {self.frame_count} is beyond 10^7")
-        if self.colour_matrix not in MATRICES:
+        if self.colour_matrix not in MATRIX_CODES:
             raise bad(f"colour matrix `{self.colour_matrix}' unknown")
-        if self.pad_mode not in (0, 1) or self.picture_hash not in (0, 1) or self.full_range not in (0, 1):
+        if self.pad_mode not in (0, 1) or self.full_range not in (0, 1):
             raise bad("a flag field holds a value other than 0 or 1")
+        if self.picture_hash not in (0, 1, 2, 3):
+            raise bad(f"picture hash kind {self.picture_hash} unknown (0 none, 1 MD5, 2 CRC, 3 checksum)")
         if not self.engine:
             raise bad("no engine named")

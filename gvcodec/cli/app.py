@@ -21,12 +21,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 def _register() -> None:
     from gvcodec.cli import bdrate, decode, encode, info, metrics, train
-    from gvcodec.cli import compare, import_cmd, plot
+    from gvcodec.cli import compare, ctc, import_cmd, plot
 
     app.command("encode", context_settings=RAW, help="Encode a video into a .gvc bitstream (HM options).")(encode.command)
     app.command("decode", context_settings=RAW, help="Decode a .gvc bitstream (HM decoder options).")(decode.command)
     app.command("info", help="Show a bitstream's header and units, or a model's parameters.")(info.command)
     app.command("metrics", context_settings=RAW, help="PSNR (HM), RGB PSNR, MS-SSIM, VMAF, E_warp, LPIPS, DISTS, CLIP-F and FVD of DEC against REF.")(metrics.command)
+    app.command("ctc", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                help="A CTC sweep (sequences x QPs x codecs) in one process: results CSV and BD-rate tables.")(ctc.command)
     app.command("bdrate", help="BD-rate of test results against anchor results (results CSVs).")(bdrate.command)
     app.command("train", context_settings=RAW, help="Train a GNVC-VD (stages 0, I, II) or GIViC (stage P) model, or convert its weights.")(train.command)
     app.command("plot", help="RD curves per sequence and metric, and a BD-rate table image (PNG).")(plot.command)

@@ -21,4 +21,6 @@ def parse_or_help(ctx: typer.Context, command: str) -> tuple[Options, Console]:
     console = Console(opts.verbosity, opts.progress)
     for w in opts.warnings:
         console.warn(w)
+    if opts.ignored and opts.verbosity >= 6:
+        console.warn(f"note: {len(opts.ignored)} HM/VTM keys accepted without effect: {' '.join(opts.ignored)}")
     return opts, console

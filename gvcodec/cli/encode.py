@@ -9,9 +9,9 @@ from gvcodec.cli.common import parse_or_help
 
 def command(ctx: typer.Context) -> None:
     """Encode a video into a .gvc bitstream. Options as HM: -c FILE, -i, -b, -o, -q, --Key=value."""
+    opts, console = parse_or_help(ctx, "encode")  # --help before any heavy import
     from gvcodec.pipeline.encode import run_encode
 
-    opts, console = parse_or_help(ctx, "encode")
     result = run_encode(opts, console)
     if opts.results_file:
         from gvcodec.report.results import append_result

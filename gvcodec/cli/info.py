@@ -24,7 +24,7 @@ def describe_stream(path: str) -> str:
         ("frames announced", h.frame_count),
         ("colour", f"{h.colour_matrix}, {'full' if h.full_range else 'limited'} range"),
         ("QP", h.qp), ("intra period", h.intra_period), ("GOP frames", h.gop_frames),
-        ("picture hash", "MD5" if h.picture_hash else "none"),
+        ("picture hash", {0: "none", 1: "MD5", 2: "CRC", 3: "checksum"}[h.picture_hash]),
         ("config hash", h.config_hash.hex()), ("weights sha256", h.weights_sha256.hex()),
         ("engine params", h.engine_params),
     ]

@@ -32,6 +32,8 @@ class EngineSetup:
         params: engine parameters the decoder needs (JSON-serialisable).
         config_hash / weights_sha256: 32-byte digests (zeros when not applicable).
         gop_frames: frames per coded unit (1 for frame-by-frame engines).
+        settings: the exact encoder settings, for the results row (classical: FFmpeg options with the
+            x265-params / x264-params / svtav1-params string); "" = none to record.
     """
 
     engine: str
@@ -41,6 +43,7 @@ class EngineSetup:
     config_hash: bytes = bytes(32)
     weights_sha256: bytes = bytes(32)
     gop_frames: int = 1
+    settings: str = ""
 
 
 @dataclass

@@ -125,6 +125,19 @@ def append_fingerprints(unit: EncodedUnit, header) -> None:
         unit.picture_bits = [bits + len(b) * 8 for bits, b in zip(unit.picture_bits, block)]
 
 
+def bound_symbol_hash(header, digest: bytes) -> bytes:
+    """A unit's symbol hash bound to its sequence header: the hash of the decoded symbols and of the
+    header's fields (engine parameters included) taken together. Whatever steers the synthesis is then
+    as normative as the symbols: a stream whose header was edited (CRC recomputed) fails the check
+    instead of decoding to other pictures that the fingerprint tolerance might accept."""
+    import numpy as np
+
+    from gvcodec.bitstream.syntax import pack_sequence_header
+    from gvcodec.entropy import symbol_hash
+
+    return symbol_hash(np.frombuffer(pack_sequence_header(header), np.uint8), np.frombuffer(digest, np.uint8))
+
+
 class GopEncoder:
     """Collects `gop_frames` frames, then codes them as one unit; the last GOP may be shorter.
 
@@ -147,6 +160,8 @@ class GopEncoder:
         frames, self.frames = self.frames, []
         padded = frames + [frames[-1]] * (self.coded_frames(len(frames)) - len(frames))
         unit = self.code_gop(frames, padded)
+        if unit.symbol_hash is not None:
+            unit.symbol_hash = bound_symbol_hash(self.coder.header, unit.symbol_hash)
         if getattr(self.coder, "fingerprints", False):
             append_fingerprints(unit, self.coder.header)
         return unit
@@ -188,13 +203,17 @@ class GopDecoder:
     def decode_gop(self, unit: PicturesUnit, where: str) -> list[Frame]:
         raise NotImplementedError
 
-    @staticmethod
-    def check_symbols(unit: PicturesUnit, where: str, arrays) -> None:
-        """The unit's symbol hash against the decoded symbols (a mismatch is exit 2, naming the unit)."""
+    def check_symbols(self, unit: PicturesUnit, where: str, arrays) -> None:
+        """The unit's symbol hash against the decoded symbols and the stream's header (a mismatch is
+        exit 2, naming the unit)."""
         if unit.symbol_hash is not None:
-            from gvcodec.entropy import check_symbol_hash
+            from gvcodec.entropy import symbol_hash
 
-            check_symbol_hash(unit.symbol_hash, *arrays, unit=where)
+            got = bound_symbol_hash(self.coder.header, symbol_hash(*arrays))
+            if got != bytes(unit.symbol_hash):
+                raise BitstreamError(f"{where}: the decoded symbols and the sequence header do not match the unit's "
+                                     f"symbol hash (got {got.hex()}, stream has {bytes(unit.symbol_hash).hex()}): "
+                                     "entropy decoding diverged or the stream was altered")
 
     def flush(self) -> list[Frame]:
         return []

@@ -97,3 +97,27 @@ def convert_bit_depth(frame: Frame, bit_depth: int) -> Frame:
             for p in frame.planes
         )
     return Frame(planes, frame.fmt.with_bit_depth(bit_depth), frame.poc, dict(frame.meta))
+
+
+def convert_chroma_format(frame: Frame, chroma_format: int) -> Frame:
+    """Change the chroma format as HM does between file and internal formats (ChromaFormatIDC):
+    up by sample repetition, down by keeping the top-left sample of each 2x2 / 2x1 group;
+    to 4:0:0 the chroma planes are dropped, from 4:0:0 they are mid-grey."""
+    src = frame.fmt
+    if src.chroma_format == chroma_format:
+        return frame
+    fmt = VideoFormat(src.width, src.height, chroma_format, src.bit_depth)
+    if chroma_format == 400:
+        return Frame(frame.planes[:1], fmt, frame.poc, dict(frame.meta))
+    shapes = fmt.plane_shapes()
+    if src.chroma_format == 400:
+        grey = np.full(shapes[1], 1 << (src.bit_depth - 1), np.uint16)
+        return Frame((frame.planes[0], grey, grey.copy()), fmt, frame.poc, dict(frame.meta))
+    (sy, sx), (ty, tx) = src.chroma_shift, fmt.chroma_shift
+    planes = [frame.planes[0]]
+    for c, (h, w) in zip(frame.planes[1:], shapes[1:]):
+        if ty <= sy and tx <= sx:  # finer or equal grid: repeat
+            c = np.repeat(np.repeat(c, 1 << (sy - ty), axis=0), 1 << (sx - tx), axis=1)
+        c = c[:: 1 << max(ty - sy, 0), :: 1 << max(tx - sx, 0)] if (ty > sy or tx > sx) else c
+        planes.append(np.ascontiguousarray(c[:h, :w]))
+    return Frame(tuple(planes), fmt, frame.poc, dict(frame.meta))

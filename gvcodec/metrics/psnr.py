@@ -21,7 +21,6 @@ from typing import Sequence
 import numpy as np
 
 from gvcodec.errors import InputError
-from gvcodec.io.colour import frame_to_rgb
 from gvcodec.io.frames import Frame, convert_bit_depth
 
 # HM prints this for a lossless plane instead of infinity.
@@ -162,6 +161,8 @@ def rgb_psnr(ref: Frame, dec: Frame, matrix: str = "bt709", full_range: bool = F
     """
     if ref.fmt != dec.fmt:
         raise InputError(f"cannot compare pictures of different formats: {ref.fmt} vs {dec.fmt}")
+    from gvcodec.io.colour import frame_to_rgb  # torch: imported when an RGB metric is asked for
+
     diff = frame_to_rgb(ref, matrix, full_range).astype(np.float64) - frame_to_rgb(dec, matrix, full_range)
     mse = float(np.mean(diff * diff))
     return PSNR_LOSSLESS if mse == 0.0 else -10.0 * math.log10(mse)

@@ -33,8 +33,9 @@ def render_help(command: str) -> str:
     lines.append("  -c FILE                        parse the cfg FILE at this position (repeatable)")
     lines += option_lines(rows)
     if command == "encode":
-        lines += ["", "Accepted for HM cfg compatibility, without effect:",
-                  "  " + " ".join(HM_ACCEPTED_KEYS) + " FrameN TemporalFilterStrengthFrameN"]
+        lines += ["", "Accepted for HM/VTM cfg compatibility, without effect (-v 6 lists those a run met):",
+                  "  " + " ".join(HM_ACCEPTED_KEYS) + " FrameN TemporalFilterStrengthFrameN",
+                  "  (FrameN: a GOP table out of display order makes GOPSize > 1 random access for x264/x265/SVT-AV1)"]
     return "\n".join(lines)
 
 
@@ -72,7 +73,34 @@ def render_markdown() -> str:
         out += [f"## {command}", "", f"`{USAGE[command]}`", ""]
         out += markdown_rows(table_for(command).values())
         out.append("")
+    out += ["## Coding structure and options precedence", "", *STRUCTURE_NOTES, "",
+            "## HM/VTM keys accepted without effect", "",
+            "Every key of HM-16.25's and VTM's shipped cfgs (main, main10, RExt low delay and random access, "
+            "per-sequence) parses without `-w 1`; `-v 6` prints a one-line note listing the ones a run met. "
+            "`FrameN` rows and `TemporalFilterStrengthFrameN` are accepted too.", "",
+            " ".join(f"`{k}`" for k in HM_ACCEPTED_KEYS), ""]
     return "\n".join(out)
+
+
+STRUCTURE_NOTES = [
+    "* Options are read left to right; the last value wins, wherever it was set. The parser also records",
+    "  whether a key's value came from a cfg file or the command line (`Options.origin`).",
+    "* `GOPFrames` of the GOP-based neural engines: given on the command line it wins; otherwise the GOP",
+    "  length the model's weights were trained for (e.g. 8 for `givic-default`) wins over a cfg file's",
+    "  `GOPFrames`, because a cfg file describes a coding structure for every codec while the weights fix",
+    "  what the model can code; a cfg file's value applies to weights without a trained GOP length.",
+    "* Classical anchors (x264, x265, SVT-AV1): `GOPSize` 1 codes low delay P; `GOPSize` N > 1 codes random",
+    "  access with N - 1 B-frames between anchors used as references (x264/x265 `b-pyramid`, fixed placement;",
+    "  SVT-AV1 `pred-struct=2` with log2 N hierarchical levels), unless the cfg's `FrameN` GOP table codes its",
+    "  pictures in display order (HM's low-delay B cfgs), which stays low delay P. `IntraPeriod` is the",
+    "  keyint; scene-cut detection is off.",
+    "* Intra QP of x264/x265: the codec's own (ipratio 1.4: I pictures about 3 QP below P) unless",
+    "  `IntraQPOffset` is given (cfg or command line), then ipratio = 2^(-IntraQPOffset/6); B pictures",
+    "  get the codec's pbratio (1.3: about +2, a reference B half of that). The log prints these nominal",
+    "  QPs; the results row's `encoder_settings` records the exact FFmpeg options.",
+    "* `ChromaFormatIDC` 444 (or 422) codes the input in that format as HM does (chroma repeated, PSNR",
+    "  measured in the coded format); `InternalBitDepth` 10 codes 10-bit (x264, x265; SVT-AV1 4:2:0 only).",
+]
 
 
 if __name__ == "__main__":

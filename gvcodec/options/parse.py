@@ -33,6 +33,8 @@ class Options:
     Attributes:
         command: encode, decode or metrics.
         explicit: HM keys given on the command line or in a cfg file.
+        origin: for each explicit key, where its last value came from: "cfg" (a -c file) or
+            "command line" (also values set through `set`).
         ignored: accepted HM keys without effect in gvcodec, with their values.
         warnings: messages to print on stderr (malformed cfg lines, stray arguments).
     """
@@ -42,6 +44,7 @@ class Options:
         self._table = table_for(command)
         self._values: dict[str, Any] = {name: row.default for name, row in self._table.items()}
         self.explicit: set[str] = set()
+        self.origin: dict[str, str] = {}
         self.ignored: dict[str, str] = {}
         self.warnings: list[str] = []
         self._attrs = {row.attr: name for name, row in self._table.items()}
@@ -55,10 +58,15 @@ class Options:
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
 
-    def set(self, key: str, value: Any) -> None:
-        """Set a value programmatically (already converted)."""
+    def set(self, key: str, value: Any, origin: str = "command line") -> None:
+        """Set a value programmatically (already converted); `origin` "cfg" or "command line"."""
         self._values[key] = value
         self.explicit.add(key)
+        self.origin[key] = origin
+
+    def on_command_line(self, key: str) -> bool:
+        """Whether the key's value was given on the command line (not by a cfg file, not the default)."""
+        return self.origin.get(key) == "command line"
 
     def items(self) -> Iterable[tuple[str, Any]]:
         return self._values.items()
@@ -89,7 +97,7 @@ class Parser:
             self.unknown.append(f"{where}error: Unknown option `{key}' (value:`{value}')")
             return
         try:
-            self.opts.set(key, row.convert(value))
+            self.opts.set(key, row.convert(value), "command line" if where.startswith("command line") else "cfg")
         except (ValueError, ArithmeticError) as exc:
             raise OptionError(f"{where}error: bad value `{value}' for {key}: {exc}") from None
 

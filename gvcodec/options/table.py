@@ -129,6 +129,7 @@ OPTIONS: tuple[Option, ...] = (
     O("InputBitDepth", "", parse_int, 8, "bit depth of raw input samples (8: 1 byte, 9..16: 2 bytes LE)", (ENC, MET), range=(8, 16), section=_S),
     O("InputChromaFormat", "", parse_int, 420, "chroma format of raw input: 400, 420, 422 or 444", (ENC, MET), choices=(400, 420, 422, 444), section=_S),
     O("InternalBitDepth", "", parse_int, 0, "coding bit depth (0 = InputBitDepth)", (ENC,), range=(0, 16), section=_S),
+    O("ChromaFormatIDC", "", parse_int, 0, "coding chroma format (0 = InputChromaFormat); e.g. 444 codes 4:2:0 input as 4:4:4 (chroma repeated, as HM)", (ENC,), choices=(0, 400, 420, 422, 444), section=_S),
     O("OutputBitDepth", "-d", parse_int, 0, "bit depth of the recon/decoded file (0 = internal)", (DEC,), range=(0, 16), section=_S),
     O("OutputBitDepth", "", parse_int, 0, "bit depth of the recon file (0 = internal)", (ENC,), range=(0, 16), section=_S),
     O("ColourMatrix", "", str, "bt709", "YCbCr<->RGB matrix for RGB-domain engines and metrics", ALL3, choices=("bt709", "bt601", "bt2020"), section=_S),
@@ -140,7 +141,7 @@ OPTIONS: tuple[Option, ...] = (
     O("IntraPeriod", "-ip", parse_int, -1, "frames between intra pictures (-1 = only the first)", (ENC,), range=(-1, 10**6), section=_C),
     O("GOPSize", "-g", parse_int, 1, "GOP size (HM meaning; neural engines use GOPFrames)", (ENC,), range=(1, 64), section=_C),
     O("GOPFrames", "", parse_int, 25, "frames per GOP of GOP-based neural engines (1+4k)", (ENC,), range=(1, 1024), section=_C),
-    O("IntraQPOffset", "", parse_int, 0, "QP offset of intra pictures", (ENC,), range=(-51, 51), section=_C),
+    O("IntraQPOffset", "", parse_int, 0, "QP offset of intra pictures; not given: the codec's own (x264/x265 ipratio 1.4, about -3)", (ENC,), range=(-51, 51), section=_C),
     # -- engine ---------------------------------------------------------------------------------
     O("Codec", "", str, "", "engine: x264, x265, svtav1 or a neural engine (empty = the default model)", (ENC,), section=_E),
     O("Model", "", str, "", "registered model name, e.g. gnvc-vd-default (empty and no Codec: the default model)", (ENC,), section=_E),
@@ -159,7 +160,8 @@ OPTIONS: tuple[Option, ...] = (
     O("OverfitObjective", "", str, "auto", "GIViC: distortion the overfit loop minimizes: sample (the unrolled sampler's output, what the decoder shows), denoise (the diffusion loss at a random time: ~5x cheaper per step), auto = the model's", (ENC,), choices=("auto", "sample", "denoise"), section=_E),
     O("OverfitLambda", "", float, 0.0, "GIViC: lambda of rate + lambda x MSE (0 = from QP: 1000 at QP 32, x2 every 3 QP down)", (ENC,), range=(0.0, 1e9), section=_E),
     # -- output and logging -----------------------------------------------------------------------
-    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash: 1 = MD5 (encode: write; decode: check), 0 = none", BOTH, choices=(0, 1), section=_O),
+    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "picture hash in the stream, per plane of every picture (HM's SEI): 1 MD5 (16 bytes), 2 CRC (2 bytes), 3 checksum (4 bytes), 0 none", (ENC,), choices=(0, 1, 2, 3), section=_O),
+    O("SEIDecodedPictureHash", "-dph", parse_int, 1, "check the picture hashes the stream carries (MD5, CRC or checksum): 1 check, 0 ignore", (DEC,), choices=(0, 1), section=_O),
     O("PrintMSSSIM", "", parse_bool, False, "add [MS-SSIM Y U V] to each POC line", (ENC,), section=_O),
     O("StatsFile", ("--stats",), str, "", "per-frame statistics to FILE (.csv or .json)", ALL3, section=_O),
     O("ResultsFile", "", str, "", "append one summary row to this results CSV (for bin/ctc.sh and bdrate)", (ENC,), section=_O),
@@ -174,7 +176,7 @@ OPTIONS: tuple[Option, ...] = (
     # -- metrics command ---------------------------------------------------------------------------
     O("ReferenceFile", "-r", str, "", "reference (original) video", (MET,), section=_S),
     O("DecodedFile", "-d", str, "", "decoded video to measure against the reference", (MET,), section=_S),
-    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim", "comma list of psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex, lpips-vgg, dists, clipf, fvd", (MET,), section=_O),
+    O("Metrics", "-m", str, "psnr,rgbpsnr,msssim,rgbmsssim", "comma list of psnr, rgbpsnr, msssim (luma), rgbmsssim (RGB, as the seeds), vmaf, ewarp, lpips-alex, lpips-vgg, dists, clipf, fvd", (MET,), section=_O),
     O("BitstreamFile", "-b", str, "", "the .gvc stream of DEC: rate, codec and QP of the ResultsFile row", (MET,), section=_S),
     O("ResultsFile", "", str, "", "append one results row (rate from -b, every measured metric) for bdrate and plot", (MET,), section=_O),
     O("SequenceName", "", str, "", "sequence name in ResultsFile rows (default: reference file stem)", (MET,), section=_O),
@@ -190,9 +192,13 @@ OPTIONS: tuple[Option, ...] = (
     O("FvdClipStride", "", parse_int, 8, "frames between the starts of consecutive FVD clips", (MET,), range=(1, 1024), section=_M),
 )
 
-# Keys of HM's shipped cfgs that gvcodec accepts without effect, so HM cfg files and CTC scripts
-# run unchanged; `gvcodec encode --help` lists them.
-HM_ACCEPTED_KEYS = (
+# Keys of HM's and VTM's shipped cfgs that gvcodec accepts without effect, so HM/VTM cfg files and CTC
+# scripts run unchanged (`-v 6` lists the ones a run met); `gvcodec encode --help` lists them. Sources
+# (key names only): HM-16.25 cfg/encoder_lowdelay*_main*.cfg, encoder_randomaccess_main*.cfg,
+# encoder_lowdelay_main_rext.cfg (the seeds' encoder_lowdelay_rext.cfg) and per-sequence cfgs; VTM
+# (15..23) cfg/encoder_lowdelay_vtm.cfg, encoder_randomaccess_vtm.cfg and per-sequence cfgs.
+HM_ACCEPTED_KEYS = tuple(dict.fromkeys((
+    # HM main / main10 / RExt
     "Profile Tier Level MaxCUWidth MaxCUHeight MaxPartitionDepth QuadtreeTULog2MaxSize QuadtreeTULog2MinSize "
     "QuadtreeTUMaxDepthInter QuadtreeTUMaxDepthIntra DecodingRefreshType ReWriteParamSetsFlag LambdaFromQpEnable "
     "FastSearch SearchRange BipredSearchRange HadamardME FEN FDM MaxDeltaQP MaxCuDQPDepth DeltaQpRD RDOQ RDOQTS "
@@ -204,8 +210,27 @@ HM_ACCEPTED_KEYS = (
     "NumTileRowsMinus1 TileRowHeightArray LFCrossTileBoundaryFlag WaveFrontSynchro ScalingList ScalingListFile "
     "TransquantBypassEnable CUTransquantBypassFlagForce RateControl TargetBitrate KeepHierarchicalBit "
     "LCULevelRateControl RCLCUSeparateModel InitialQP RCForceIntraQP ConformanceWindowMode MSBExtendedBitDepth "
-    "ChromaFormatIDC InputBitDepthC InternalBitDepthC OutputBitDepthC PPSInitialQPOffset CTUSize LastValidFrame"
-).split()
+    "InputBitDepthC InternalBitDepthC OutputBitDepthC PPSInitialQPOffset CTUSize LastValidFrame "
+    "ExtendedPrecision TransformSkipLog2MaxSize ImplicitResidualDPCM ExplicitResidualDPCM ResidualRotation "
+    "SingleSignificanceMapContext IntraReferenceSmoothing GolombRiceParameterAdaptation "
+    "HighPrecisionPredictionWeighting CrossComponentPrediction CostMode "
+    # per-sequence cfgs (HM and VTM)
+    "ConfWinLeft ConfWinRight ConfWinTop ConfWinBottom InputColourSpaceConvert OutputColourSpaceConvert "
+    "SNRInternalColourSpace OutputInternalColourSpace OutputChromaFormat "
+    # VTM
+    "ASR MinSearchWindow MaxCuDQPSubdiv DeblockingFilterOffsetInPPS DeblockingFilterDisable "
+    "DeblockingFilterBetaOffset_div2 DeblockingFilterTcOffset_div2 DeblockingFilterCbBetaOffset_div2 "
+    "DeblockingFilterCbTcOffset_div2 DeblockingFilterCrBetaOffset_div2 DeblockingFilterCrTcOffset_div2 "
+    "CbQpOffset CrQpOffset SameCQPTablesForAllChroma QpInValCb QpOutValCb ReWriteParamSets LCTUFast DualITree "
+    "MinQTLumaISlice MinQTChromaISliceInChromaSamples MinQTNonISlice MaxMTTHierarchyDepth "
+    "MaxMTTHierarchyDepthISliceL MaxMTTHierarchyDepthISliceC MTS MTSIntraMaxCand MTSInterMaxCand SBT LFNST ISP "
+    "MMVD Affine SbTMVP MaxNumMergeCand LMChroma DepQuant IMV ALF CCALF BCW BcwFast BIO CIIP Geo IBC "
+    "AllowDisFracMMVD AffineAmvr LMCSEnable LMCSSignalType LMCSUpdateCtrl LMCSOffset MRL MIP DMVR SMVD JointCbCr "
+    "PROF ChromaTS PBIntraFast ISPFast FastMrg AMaxBT FastMIP FastLFNST FastLocalDualTreeMode "
+    "MaxMergeRdCandNumTotal AffineAmvrEncOpt MmvdDisNum ALFAllowPredefinedFilters ALFStrengthTargetLuma "
+    "ALFStrengthTargetChroma CCALFStrengthTarget EncDbOpt AlfLambdaOpt MTTSkipping TemporalFilterPastRefs "
+    "TemporalFilterFutureRefs"
+).split()))
 # Prefix keys with a number inside, such as the GOP table rows `Frame1` or `TemporalFilterStrengthFrame8`.
 HM_ACCEPTED_PATTERN = re.compile(r"^(Frame\d+|TemporalFilterStrengthFrame\d+)$")
 

@@ -13,13 +13,13 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from gvcodec.bitstream.hashes import picture_md5
+from gvcodec.bitstream.hashes import HASH_NAMES, picture_hash
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PicturesUnit
 from gvcodec.bitstream.writer import StreamWriter
 from gvcodec.engines import registry
 from gvcodec.errors import GvcodecError, InputError, OptionError
-from gvcodec.io.frames import convert_bit_depth
+from gvcodec.io.frames import convert_bit_depth, convert_chroma_format
 from gvcodec.io.padding import crop_frame, pad_frame, padded_size
 from gvcodec.io.outputs import check_outputs
 from gvcodec.io.source import open_sink, open_source
@@ -49,7 +49,12 @@ def run_encode(opts, console: Console) -> dict:
                          frame_rate=opts.frame_rate or None, skip=opts.frame_skip,
                          count=opts.frames_to_be_encoded, ratio=opts.temporal_subsample_ratio)
     internal = opts.internal_bit_depth or source.fmt.bit_depth
+    chroma = opts.chroma_format_idc or source.fmt.chroma_format
     fmt = source.fmt.with_bit_depth(internal)
+    if chroma != fmt.chroma_format:  # HM's ChromaFormatIDC: code (and measure) in that format
+        from gvcodec.io.frames import VideoFormat
+
+        fmt = VideoFormat(fmt.width, fmt.height, chroma, internal)
     params = engine.params(opts)
     setup = engine.setup(fmt, params)
     coded_w, coded_h = padded_size(fmt.width, fmt.height, opts.pad_multiple or setup.alignment)
@@ -75,6 +80,8 @@ def run_encode(opts, console: Console) -> dict:
         want_msssim = opts.print_msssim or bool(opts.stats_file) or bool(opts.results_file)
         want_rgb = bool(opts.stats_file) or bool(opts.results_file)
         originals: dict = {}
+        to_write: dict = {}
+        next_out = [0]
         records: list[FrameRecord] = []
         held: list[FrameRecord] = []  # the latest record waits: END_OF_STREAM bytes join the last picture
         cpu_mark = time.process_time()
@@ -89,18 +96,24 @@ def run_encode(opts, console: Console) -> dict:
             for u in units:
                 recons = [crop_frame(r, fmt.width, fmt.height) for r in u.recon]
                 for info, recon in zip(u.pictures, recons):
-                    info.md5 = picture_md5(recon) if header.picture_hash else ()
+                    info.md5 = picture_hash(recon, header.picture_hash)
                 size = writer.write_pictures(PicturesUnit(u.pictures, u.payload, u.symbol_hash))
                 shares = list(u.picture_bits) if u.picture_bits else [len(u.payload) * 8] + [0] * (len(u.pictures) - 1)
-                shares[0] += (size - len(u.payload) + carry_bytes) * 8
+                container = [(size - len(u.payload) + carry_bytes) * 8] + [0] * (len(u.pictures) - 1)
+                shares[0] += container[0]
                 carry_bytes = 0
-                for info, recon, bits in zip(u.pictures, recons, shares):
+                for info, recon, bits, cbits in zip(u.pictures, recons, shares, container):
                     rec = FrameRecord(info.poc, info.slice_type, info.qp, info.temporal_id, info.refs, bits,
-                                      md5=tuple(h.hex() for h in info.md5), seconds=per_pic)
+                                      md5=tuple(h.hex() for h in info.md5), seconds=per_pic,
+                                      hash_name=HASH_NAMES[header.picture_hash], container_bits=cbits,
+                                      refs1=info.refs1)
                     measure(rec, originals.pop(info.poc), recon, msssim=want_msssim, rgb=want_rgb,
-                            matrix=opts.colour_matrix, full_range=full_range)
-                    if sink is not None:
-                        sink.write(recon)
+                            matrix=opts.colour_matrix, full_range=full_range, msssim_rgb=want_rgb)
+                    if sink is not None:  # units come in coding order; the recon file is in display order
+                        to_write[info.poc] = recon
+                        while next_out[0] in to_write:
+                            sink.write(to_write.pop(next_out[0]))
+                            next_out[0] += 1
                     for old in held:
                         console.line(hm_log.encoder_poc_line(old, opts.print_msssim))
                     held[:] = [rec]
@@ -110,7 +123,7 @@ def run_encode(opts, console: Console) -> dict:
             cpu_mark = time.process_time()  # ET covers the engine, not the measurements above
 
         for frame in source.frames():
-            frame = convert_bit_depth(frame, internal)
+            frame = convert_chroma_format(convert_bit_depth(frame, internal), chroma)
             originals[frame.poc] = frame
             emit(session.push(pad_frame(frame, coded_w, coded_h, opts.pad_mode, full_range)))
         emit(session.flush())
@@ -125,13 +138,16 @@ def run_encode(opts, console: Console) -> dict:
                              "it announces (a truncated file?); nothing was written; give "
                              f"-f {len(records)} to code the frames it has")
         held[0].bits += writer.end_size() * 8
+        held[0].container_bits += writer.end_size() * 8
         console.line(hm_log.encoder_poc_line(held[0], opts.print_msssim))
         file_bytes = writer.bytes + writer.end_size()
         assert sum(r.bits for r in records) == file_bytes * 8, "bit accounting does not add up to the file size"
         cpu = time.process_time() - cpu_start
         wall = time.perf_counter() - wall_start
         label = opts.codec_label or opts.model or opts.codec or "default"
-        result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label)
+        result = summarize(records, header, file_bytes, wall, opts.sequence_name or Path(opts.input_file).stem, label,
+                           container_bits=(writer.container_bytes + writer.end_size()) * 8,
+                           encoder_settings=setup.settings)
         if opts.stats_file:
             from gvcodec.report.stats import prepare_stats
 
@@ -156,8 +172,13 @@ def run_encode(opts, console: Console) -> dict:
     return result
 
 
-def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, sequence: str, codec: str) -> dict:
-    """The run as one results row (gvcodec.report.results)."""
+def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, sequence: str, codec: str,
+              container_bits: int | None = None, encoder_settings: str = "") -> dict:
+    """The run as one results row (gvcodec.report.results).
+
+    `container_bits`: the stream's bits that are not engine payload (None = not known);
+    `encoder_settings`: the exact settings the engine ran with (classical: the x265-params string).
+    """
     from gvcodec.metrics.psnr import sequence_psnr
     from gvcodec.report.results import results_row
 
@@ -165,8 +186,12 @@ def summarize(records, header: SequenceHeader, file_bytes: int, wall: float, seq
     s = sequence_psnr([r.psnr for r in records])
     rgb = [r.rgb_psnr for r in records if r.rgb_psnr is not None]
     ms = [r.msssim[0] for r in records if r.msssim is not None]
+    ms_rgb = [r.msssim_rgb for r in records if r.msssim_rgb is not None]
     return results_row(
         sequence, codec, header.qp, n, header.width, header.height, float(header.frame_rate), file_bytes * 8,
         psnr_y=s["psnr_y"], psnr_u=s["psnr_u"], psnr_v=s["psnr_v"], psnr_yuv=s["psnr_yuv"],
         psnr_rgb=sum(rgb) / len(rgb) if rgb else None, msssim=sum(ms) / len(ms) if ms else None,
-        enc_fps=n / wall if wall > 0 else None)
+        enc_fps=n / wall if wall > 0 else None,
+        payload_bits=None if container_bits is None else file_bytes * 8 - container_bits,
+        container_bits=container_bits, encoder_settings=encoder_settings or None,
+        msssim_rgb=sum(ms_rgb) / len(ms_rgb) if ms_rgb else None)

@@ -100,7 +100,7 @@ def run_metrics(opts, console) -> dict:
     from gvcodec.metrics.video import COLUMNS
 
     wanted = {m.strip().lower() for m in opts.metrics.split(",") if m.strip()}
-    known = ["psnr", "rgbpsnr", "msssim", "vmaf", *COLUMNS]
+    known = ["psnr", "rgbpsnr", "msssim", "rgbmsssim", "vmaf", *COLUMNS]
     unknown = wanted - set(known)
     if unknown:
         raise OptionError(f"unknown metric(s): {', '.join(sorted(unknown))} (known: {', '.join(known)})")
@@ -139,7 +139,7 @@ def run_metrics(opts, console) -> dict:
         rec = FrameRecord(r.poc)
         r, d = convert_bit_depth(r, depth), convert_bit_depth(d, depth)
         measure(rec, r, d, msssim="msssim" in wanted, rgb="rgbpsnr" in wanted, matrix=opts.colour_matrix,
-                full_range=full)
+                full_range=full, msssim_rgb="rgbmsssim" in wanted)
         _measure_learned(learned, columns, rec, r, d, opts.colour_matrix, full)
         records.append(rec)
     if not records:
@@ -163,6 +163,8 @@ def run_metrics(opts, console) -> dict:
             line += f" [RGB {rec.rgb_psnr:6.4f} dB]"
         if rec.msssim is not None:
             line += f" [MS-SSIM Y {rec.msssim[0]:1.6f}]"
+        if rec.msssim_rgb is not None:
+            line += f" [MS-SSIM RGB {rec.msssim_rgb:1.6f}]"
         if "vmaf" in rec.extra:
             line += f" [VMAF {rec.extra['vmaf']:7.4f}]"
         for column, label in LABELS.items():
@@ -176,12 +178,14 @@ def run_metrics(opts, console) -> dict:
     ms = [r.msssim[0] for r in records if r.msssim is not None]
     avg["psnr_rgb"] = sum(rgb) / len(rgb) if rgb else None
     avg["msssim"] = sum(ms) / len(ms) if ms else None
+    ms_rgb = [r.msssim_rgb for r in records if r.msssim_rgb is not None]
+    avg["msssim_rgb"] = sum(ms_rgb) / len(ms_rgb) if ms_rgb else None
     avg["vmaf"] = sum(vmaf) / len(vmaf) if vmaf else None
     console.line("")
-    console.line("\tFrames |   Y-PSNR    U-PSNR    V-PSNR    YUV-PSNR   RGB-PSNR    MS-SSIM       VMAF")
+    console.line("\tFrames |   Y-PSNR    U-PSNR    V-PSNR    YUV-PSNR   RGB-PSNR    MS-SSIM  MS-SSIM-RGB       VMAF")
     fmt = lambda v, w, p=4: ("-".rjust(w) if v is None else f"{v:{w}.{p}f}")  # noqa: E731
     console.line(f"\t{avg['frames']:6d}   {fmt(avg['psnr_y'], 8)}  {fmt(avg['psnr_u'], 8)}  {fmt(avg['psnr_v'], 8)}  "
-                 f"{fmt(avg['psnr_yuv'], 8)}   {fmt(avg['psnr_rgb'], 8)}   {fmt(avg['msssim'], 8, 6)}   {fmt(avg['vmaf'], 8)}")
+                 f"{fmt(avg['psnr_yuv'], 8)}   {fmt(avg['psnr_rgb'], 8)}   {fmt(avg['msssim'], 8, 6)}     {fmt(avg['msssim_rgb'], 8, 6)}   {fmt(avg['vmaf'], 8)}")
     for column, value in _learned_summary(learned, columns, console).items():
         avg[column] = value
     if columns:

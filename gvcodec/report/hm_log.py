@@ -23,6 +23,13 @@ def _f(value: float | None, width: int) -> str:
     return f"{value:{width}.4f}"
 
 
+def _l1(rec: FrameRecord) -> tuple[int, ...]:
+    """L1 of a B picture: its own list, else (generalized P/B, low delay) the L0 list."""
+    if rec.slice_type.upper() != "B":
+        return ()
+    return rec.refs1 or rec.refs
+
+
 def encoder_poc_line(rec: FrameRecord, with_msssim: bool = False, with_md5: bool = True) -> str:
     """`POC    0 TId: 0 ( I-SLICE, nQP 37 QP 37 )      12345 bits [Y ... dB    U ... dB    V ... dB] [ET     1 ] [L0 ] [L1 ]`."""
     line = f"POC {rec.poc:4d} TId: {rec.temporal_id:1d} ( {rec.slice_type}-SLICE, nQP {rec.qp} QP {rec.qp} ) {rec.bits:10d} bits"
@@ -37,9 +44,9 @@ def encoder_poc_line(rec: FrameRecord, with_msssim: bool = False, with_md5: bool
         line += f" [MS-SSIM Y {m[0]:1.6f}    U {m[1]:1.6f}    V {m[2]:1.6f}]"
     line += f" [ET {rec.seconds:5.0f} ]"
     line += " [L0 " + "".join(f"{r} " for r in rec.refs) + "]"
-    line += " [L1 " + ("".join(f"{r} " for r in rec.refs) if rec.slice_type == "B" else "") + "]"
+    line += " [L1 " + "".join(f"{r} " for r in _l1(rec)) + "]"
     if with_md5 and rec.md5:
-        line += f" [MD5:{','.join(rec.md5)}]"
+        line += f" [{rec.hash_name}:{','.join(rec.md5)}]"
     return line
 
 
@@ -48,12 +55,12 @@ def decoder_poc_line(rec: FrameRecord) -> str:
     line = f"POC {rec.poc:4d} TId: {rec.temporal_id:1d} ( {rec.slice_type}-SLICE, QP{rec.qp:3d} ) "
     line += f"[DT {rec.seconds:6.3f}] "
     line += "[L0 " + "".join(f"{r} " for r in rec.refs) + "] "
-    line += "[L1 " + ("".join(f"{r} " for r in rec.refs) if rec.slice_type == "B" else "") + "] "
+    line += "[L1 " + "".join(f"{r} " for r in _l1(rec)) + "] "
     fp = rec.extra.get("fingerprint")
     if rec.md5:
         status = "(unk)" if rec.md5_ok is None else ("(OK)" if rec.md5_ok else "(differs)" if fp else "(***ERROR***)")
-        line += f"[MD5:{','.join(rec.md5)},{status}] "
-    if fp:  # the MD5 differed: the conformance tolerance of the picture fingerprint decided
+        line += f"[{rec.hash_name}:{','.join(rec.md5)},{status}] "
+    if fp:  # the hash differed: the conformance tolerance of the picture fingerprint decided
         diff, tol = fp
         line += f"[FP:(within {diff:.4f}, OK)] " if diff <= tol else f"[FP:({diff:.4f} > {tol}, ***ERROR***)] "
     return line

@@ -16,6 +16,7 @@ _DISPLAY: dict[str, tuple[str, str, int]] = {
     "psnr_yuv": ("YUV-PSNR", "dB", 2),
     "psnr_rgb": ("RGB PSNR", "dB", 2),
     "msssim": ("MS-SSIM", "", 4),
+    "msssim_rgb": ("RGB MS-SSIM", "", 4),
     "vmaf": ("VMAF", "", 2),
     "lpips": ("LPIPS", "", 4),
     "lpips_alex": ("LPIPS (Alex)", "", 4),

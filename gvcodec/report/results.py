@@ -20,9 +20,9 @@ from gvcodec.metrics.columns import QUALITY_ORDER
 
 RESULTS_COLUMNS = (
     "sequence", "codec", "qp", "frames", "width", "height", "fps", "bits", "kbps", "bpp",
-    *QUALITY_ORDER, "enc_fps", "dec_fps",
+    *QUALITY_ORDER, "enc_fps", "dec_fps", "payload_bits", "container_bits", "encoder_settings",
 )  # fmt: skip
-_TEXT_COLUMNS = frozenset({"sequence", "codec"})
+_TEXT_COLUMNS = frozenset({"sequence", "codec", "encoder_settings"})
 
 
 def results_row(sequence: str, codec: str, qp: int, frames: int, width: int, height: int, fps: float, bits: int,
@@ -32,7 +32,8 @@ def results_row(sequence: str, codec: str, qp: int, frames: int, width: int, hei
     Args:
         sequence, codec, qp: what was coded, by what, at which rate point.
         frames, width, height, fps: the coded sequence (bpp is per luma sample of the output size).
-        bits: the whole stream's bits (every bit of the file).
+        bits: the whole stream's bits (every bit of the file); `payload_bits` + `container_bits` split
+            them into the engine's own bits and the .gvc container's (headers, framing, picture info, hashes).
         measures: further columns (psnr_y, ..., enc_fps); None = empty cell.
     """
     n = max(frames, 1)

@@ -11,8 +11,8 @@ from typing import Sequence
 from gvcodec.io.atomic import AtomicFile
 from gvcodec.report.records import FrameRecord
 
-COLUMNS = ("poc", "type", "qp", "bits", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb",
-           "msssim_y", "msssim_u", "msssim_v", "ms", "md5_ok")
+COLUMNS = ("poc", "type", "qp", "bits", "payload_bits", "container_bits", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb",
+           "msssim_y", "msssim_u", "msssim_v", "msssim_rgb", "ms", "md5_ok")
 
 
 def record_row(rec: FrameRecord) -> dict:
@@ -21,11 +21,13 @@ def record_row(rec: FrameRecord) -> dict:
     ms = list(rec.msssim) if rec.msssim is not None else []
     row = {
         "poc": rec.poc, "type": rec.slice_type, "qp": rec.qp, "bits": rec.bits,
+        "payload_bits": rec.bits - rec.container_bits if rec.bits else None,
+        "container_bits": rec.container_bits if rec.bits else None,
         "psnr_y": psnr[0] if len(psnr) > 0 else None, "psnr_u": psnr[1] if len(psnr) > 1 else None,
         "psnr_v": psnr[2] if len(psnr) > 2 else None, "psnr_yuv": p.psnr_yuv if p is not None else None,
         "psnr_rgb": rec.rgb_psnr,
         "msssim_y": ms[0] if len(ms) > 0 else None, "msssim_u": ms[1] if len(ms) > 1 else None,
-        "msssim_v": ms[2] if len(ms) > 2 else None,
+        "msssim_v": ms[2] if len(ms) > 2 else None, "msssim_rgb": rec.msssim_rgb,
         "ms": round(rec.seconds * 1000.0, 3), "md5_ok": rec.md5_ok,
     }
     row.update({k: v for k, v in rec.extra.items() if k not in row})  # per-frame metrics (vmaf, lpips_alex, ...)

@@ -7,28 +7,34 @@ every unit again with a correct CRC, so the decoder sees a well-formed, forged s
 
 from __future__ import annotations
 
-import json
+import copy
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from gvcodec.bitstream.syntax import (
-    FILE_HEADER, SEQUENCE_HEADER_FIELDS, UNIT_CRC, UNIT_HEAD, FieldReader, pack_fields,
-)
+from gvcodec.bitstream.reader import parse_pictures
+from gvcodec.bitstream.syntax import FILE_HEADER, UNIT_CRC, FieldReader, parse_sequence_header, pack_sequence_header
 from gvcodec.bitstream.writer import frame_unit
 
 
 def split_units(data: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
-    """(file header, [(unit type, payload)]) of a well-formed stream."""
+    """(file header, [(unit type, payload)]) of a well-formed stream (type u8, length varint, payload, CRC)."""
     pos = FILE_HEADER.size
     units = []
     while pos < len(data):
-        unit_type, length = UNIT_HEAD.unpack_from(data, pos)
-        start = pos + UNIT_HEAD.size
-        units.append((unit_type, data[start:start + length]))
-        pos = start + length + UNIT_CRC.size
+        unit_type, pos = data[pos], pos + 1
+        length = shift = 0
+        while True:
+            b, pos = data[pos], pos + 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        units.append((unit_type, data[pos:pos + length]))
+        pos += length + UNIT_CRC.size
     return data[:FILE_HEADER.size], units
 
 
@@ -38,15 +44,15 @@ def join_units(head: bytes, units: list[tuple[int, bytes]]) -> bytes:
 
 def forged_header(payload: bytes, fields: dict | None = None, params=None, edit_params=None) -> bytes:
     """A SEQUENCE_HEADER payload with `fields` replaced and the engine parameters replaced by `params`
-    (any JSON value) or edited by `edit_params(dict)`."""
-    d = FieldReader(payload, "forge").fields(SEQUENCE_HEADER_FIELDS)
+    (any value the container can hold) or edited by `edit_params(value)`."""
+    d = parse_sequence_header(FieldReader(payload, "forge"))
     d.update(fields or {})
     if params is not None or edit_params is not None:
-        value = json.loads(d["engine_params"]) if params is None else params
+        value = copy.deepcopy(d["engine_params"]) if params is None else params
         if edit_params is not None:
             edit_params(value)
-        d["engine_params"] = json.dumps(value, sort_keys=True).encode()
-    return pack_fields(SEQUENCE_HEADER_FIELDS, d)
+        d["engine_params"] = value
+    return pack_sequence_header(SimpleNamespace(**d))
 
 
 def reframe(src: Path, dst: Path, fields: dict | None = None, params=None, edit_params=None, unit=None) -> Path:
@@ -112,6 +118,25 @@ ENGINES = {
 
 
 @pytest.fixture(scope="session")
+def encode_like(sequence, tmp_path_factory):
+    """encode_like(engine, *extra) -> a stream of the same clip and settings as real_streams(engine), with
+    `extra` options after them."""
+    folder = tmp_path_factory.mktemp("variants")
+    count = [0]
+
+    def make(engine: str, *extra_options):
+        size, frames, extra = ENGINES[engine]
+        count[0] += 1
+        clip = _crop_clip(sequence("bus_352x288_17f_yuv420p.yuv"), folder / f"src{count[0]}.yuv", frames, size)
+        stream = folder / f"{engine}-{count[0]}.gvc"
+        encode_in_process(["-i", clip, "-wdt", size, "-hgt", size, "-fr", 30, "-f", frames, "-b", stream,
+                           *extra, *extra_options])
+        return stream
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def real_streams(sequence, tmp_path_factory):
     """real_streams(engine) -> (stream path, clean decode bytes), encoded once per session."""
     made: dict = {}
@@ -132,23 +157,29 @@ def real_streams(sequence, tmp_path_factory):
 
 def unit_payload_offset(payload: bytes, num_planes: int = 3) -> int:
     """Where the engine payload starts inside a PICTURES payload (after picture info and hashes)."""
-    from gvcodec.bitstream.syntax import FLAG_PICTURE_MD5, FLAG_SYMBOL_HASH, MD5_BYTES, PICTURE_INFO, PICTURES_FIXED
+    return len(payload) - len(parse_pictures(payload, num_planes, "test").payload)
 
-    _, count, flags = PICTURES_FIXED.unpack_from(payload, 0)
-    pos = PICTURES_FIXED.size
-    for _ in range(count):
-        nref = PICTURE_INFO.unpack_from(payload, pos)[3]
-        pos += PICTURE_INFO.size + 4 * nref
-    if flags & FLAG_PICTURE_MD5:
-        pos += count * num_planes * MD5_BYTES
-    if flags & FLAG_SYMBOL_HASH:
-        pos += 16
-    return pos
+
+def picture_count(payload: bytes, num_planes: int = 3) -> int:
+    return len(parse_pictures(payload, num_planes, "test").pictures)
+
+
+def hash_span(payload: bytes, num_planes: int = 3) -> tuple[int, int]:
+    """Where a PICTURES payload holds its picture hashes (before the symbol hash, if any)."""
+    unit = parse_pictures(payload, num_planes, "test")
+    end = len(payload) - len(unit.payload) - (16 if unit.symbol_hash is not None else 0)
+    return end - sum(len(h) for p in unit.pictures for h in (p.md5 or ())), end
 
 
 @pytest.fixture(scope="session")
 def payload_offset():
     return unit_payload_offset
+
+
+@pytest.fixture(scope="session")
+def layout():
+    """(hash_span, picture_count) of a PICTURES payload."""
+    return hash_span, picture_count
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,9 @@ import re
 
 import pytest
 
-from gvcodec.bitstream.syntax import MD5_BYTES, PICTURES_FIXED
 from gvcodec.engines.conformance import TOLERANCE, fingerprint_size
 
 CHECK = re.compile(r"\[MD5:[0-9a-f,]+,\(OK\)\]|\[FP:\(within [0-9.]+, OK\)\]")
-
-
-def _md5_span(payload: bytes, payload_offset) -> tuple[int, int]:
-    """Where a PICTURES payload holds its picture MD5s (before the 16-byte symbol hash)."""
-    count = PICTURES_FIXED.unpack_from(payload, 0)[1]
-    end = payload_offset(payload) - 16
-    return end - count * 3 * MD5_BYTES, end
 
 
 @pytest.mark.parametrize("engine", ["gnvc-vd", "givic"])
@@ -32,7 +24,8 @@ def test_threads_1_encode_decodes_with_threads_2_and_same_config_gives_md5_ok(en
     assert pocs and all(CHECK.search(line) for line in pocs), other.stdout
 
 
-def test_md5_drift_within_tolerance_exits_0_and_says_so(real_streams, forge, payload_offset, run_cli, tmp_path):
+def test_md5_drift_within_tolerance_exits_0_and_says_so(real_streams, forge, payload_offset, run_cli, layout, tmp_path):
+    hash_span, picture_count = layout
     """Another configuration's float drift, simulated: the stream's MD5s changed (CRC recomputed), the
     pictures equal the encoder's, so only the fingerprint can vouch for them."""
     stream, _ = real_streams("gnvc-vd")
@@ -40,7 +33,7 @@ def test_md5_drift_within_tolerance_exits_0_and_says_so(real_streams, forge, pay
     def other_md5(i, t, p):
         if t != 2:
             return p
-        a, b = _md5_span(p, payload_offset)
+        a, b = hash_span(p)
         return p[:a] + bytes(x ^ 0x5A for x in p[a:b]) + p[b:]
 
     forge(stream, tmp_path / "drift.gvc", unit=other_md5)
@@ -51,14 +44,15 @@ def test_md5_drift_within_tolerance_exits_0_and_says_so(real_streams, forge, pay
     assert f"fingerprint within 0.0000 <= {TOLERANCE}" in proc.stdout
 
 
-def test_fingerprint_outside_tolerance_is_a_mismatch(real_streams, forge, payload_offset, run_cli, tmp_path):
+def test_fingerprint_outside_tolerance_is_a_mismatch(real_streams, forge, payload_offset, run_cli, layout, tmp_path):
+    hash_span, picture_count = layout
     stream, _ = real_streams("gnvc-vd")
     size = fingerprint_size(3)
 
     def bad_print(i, t, p):
         if t != 2:
             return p
-        a, b = _md5_span(p, payload_offset)
+        a, b = hash_span(p)
         p = p[:a] + bytes(x ^ 0x5A for x in p[a:b]) + p[b:]
         return p[:-size] + bytes([p[-size] ^ 0x40]) + p[-size + 1:]  # first cell of the last picture: +-1 sample
 
@@ -69,7 +63,8 @@ def test_fingerprint_outside_tolerance_is_a_mismatch(real_streams, forge, payloa
 
 
 @pytest.mark.parametrize("engine", ["gnvc-vd", "givic"])
-def test_changed_engine_payload_byte_never_exits_0(engine, real_streams, forge, payload_offset, decode, tmp_path):
+def test_changed_engine_payload_byte_never_exits_0(engine, real_streams, forge, payload_offset, decode, layout, tmp_path):
+    hash_span, picture_count = layout
     from gvcodec.errors import GvcodecError
 
     stream, _ = real_streams(engine)
@@ -78,7 +73,7 @@ def test_changed_engine_payload_byte_never_exits_0(engine, real_streams, forge, 
         def change(i, t, p):
             if t != 2 or i != 1:
                 return p
-            start, end = payload_offset(p), len(p) - size * PICTURES_FIXED.unpack_from(p, 0)[1]
+            start, end = payload_offset(p), len(p) - size * picture_count(p)
             j = start + int((end - start - 1) * frac)
             return p[:j] + bytes([p[j] ^ 0x10]) + p[j + 1:]
 
@@ -88,14 +83,14 @@ def test_changed_engine_payload_byte_never_exits_0(engine, real_streams, forge, 
         assert err.value.exit_code in (2, 3), err.value
 
 
-def test_stream_without_fingerprints_still_decodes(real_streams, forge, payload_offset, decode, tmp_path):
-    """Streams from before fingerprints (no `fingerprint` engine parameter, no trailer) decode as before."""
+def test_streams_without_picture_hash_carry_no_fingerprints(real_streams, encode_like, decode, tmp_path):
+    """SEIDecodedPictureHash 0 (no picture check wanted): no fingerprints either, so rate comparisons with
+    hashes off count only the coded pictures; the stream decodes to the same pictures."""
+    from gvcodec.bitstream.reader import StreamReader
+
     stream, clean = real_streams("gnvc-vd")
-    size = fingerprint_size(3)
-
-    def strip(i, t, p):
-        return p[:-size * PICTURES_FIXED.unpack_from(p, 0)[1]] if t == 2 else p
-
-    old = forge(stream, tmp_path / "old.gvc", edit_params=lambda d: d.pop("fingerprint"), unit=strip)
-    decode(old, tmp_path / "old.yuv", "--Threads=1")
-    assert (tmp_path / "old.yuv").read_bytes() == clean
+    bare = encode_like("gnvc-vd", "--SEIDecodedPictureHash=0")
+    assert "fingerprint" not in StreamReader(str(bare)).header.engine_params
+    assert "fingerprint" in StreamReader(str(stream)).header.engine_params
+    decode(bare, tmp_path / "bare.yuv", "--Threads=1")
+    assert (tmp_path / "bare.yuv").read_bytes() == clean

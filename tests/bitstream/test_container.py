@@ -1,6 +1,5 @@
 """The .gvc container: round trip, and every kind of damage detected and named."""
 
-import struct
 
 import pytest
 
@@ -87,7 +86,7 @@ def test_every_single_byte_flip_is_detected(tmp_path):
 def test_forged_unit_length_is_rejected_without_allocation(tmp_path):
     path = _write(tmp_path / "a.gvc")
     data = bytearray(path.read_bytes())
-    struct.pack_into("<I", data, 9, 0xFFFFFFF0)  # the sequence header's length field
+    data[7:8] = b"\xf0\xff\xff\xff\x0f"  # the sequence header's length varint, now 2^32 - 16
     path.write_bytes(bytes(data))
     with pytest.raises(BitstreamError, match="claims 4294967280 bytes"):
         StreamReader(str(path))
@@ -115,3 +114,74 @@ def test_not_a_gvc_file(tmp_path):
     p.write_bytes(b"hello world, not a stream")
     with pytest.raises(BitstreamError, match="not a gvcodec bitstream"):
         StreamReader(str(p))
+
+
+def test_format_version_1_streams_are_refused_in_one_line(tmp_path):
+    path = _write(tmp_path / "a.gvc")
+    data = bytearray(path.read_bytes())
+    data[4] = 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(BitstreamError, match=r"format version 1\.0; this gvcodec reads 2\.x") as e:
+        StreamReader(str(path))
+    assert "\n" not in str(e.value)
+
+
+def test_container_costs_a_few_bytes_per_picture_without_hashes(tmp_path):
+    w = StreamWriter(str(tmp_path / "a.gvc"))
+    header_bytes = w.bytes + w.write_header(_header(picture_hash=0, engine_params={}, model=""))
+    sizes = [w.write_pictures(PicturesUnit([PictureInfo(poc, "P", 37, 0, (poc - 1, poc - 2, poc - 3))],
+                                           bytes(600))) - 600 for poc in range(3, 12)]
+    w.finish()
+    assert header_bytes <= 40 and max(sizes) <= 12  # was 8 + 213 and 32 bytes in format version 1
+    units = list(StreamReader(str(tmp_path / "a.gvc")).units())
+    assert units[4].pictures[0].refs == (6, 5, 4) and units[4].pictures[0].qp == 37
+
+
+@pytest.mark.parametrize("kind,size", [(1, 16), (2, 2), (3, 4)])
+def test_each_picture_hash_kind_round_trips_with_its_size(tmp_path, kind, size):
+    w = StreamWriter(str(tmp_path / "a.gvc"))
+    w.write_header(_header(picture_hash=kind))
+    pics = [PictureInfo(0, "I", 35, 0, (), md5=(b"\x01" * size, b"\x02" * size, b"\x03" * size))]
+    w.write_pictures(PicturesUnit(pics, b"xyz"))
+    w.finish()
+    r = StreamReader(str(tmp_path / "a.gvc"))
+    (unit,) = r.units()
+    assert r.header.picture_hash == kind and unit.hash_kind == kind
+    assert unit.pictures[0].md5 == (b"\x01" * size, b"\x02" * size, b"\x03" * size) and unit.payload == b"xyz"
+    assert unit.pictures[0].qp == 35
+
+
+def test_b_pictures_keep_both_reference_lists_and_coding_order(tmp_path):
+    w = StreamWriter(str(tmp_path / "a.gvc"))
+    w.write_header(_header(picture_hash=0))
+    order = [(0, "I", (), ()), (4, "P", (0,), ()), (2, "B", (0,), (4,)), (1, "B", (0,), (2,)), (3, "B", (2,), (4,))]
+    for poc, st, l0, l1 in order:
+        w.write_pictures(PicturesUnit([PictureInfo(poc, st, 37, 1 if st == "B" else 0, l0, refs1=l1)], b"p"))
+    w.finish()
+    got = [(u.poc_first, u.pictures[0].slice_type, u.pictures[0].refs, u.pictures[0].refs1)
+           for u in StreamReader(str(tmp_path / "a.gvc")).units()]
+    assert got == order
+
+
+def test_engine_parameters_keep_their_types():
+    from gvcodec.bitstream.syntax import FieldReader, pack_value
+
+    value = {"a": 1.25, "b": [1, -300, "é", None, True], "c": {"d": 2**40}, "e": 0.1}
+    assert FieldReader(pack_value(value), "t").value() == value
+    with pytest.raises(BitstreamError):
+        FieldReader(pack_value(value)[:-3], "t").value()
+
+
+def test_picture_hashes_are_hm_s_crc_and_checksum():
+    import numpy as np
+
+    from gvcodec.bitstream.hashes import picture_hash
+    from gvcodec.io.frames import Frame, VideoFormat
+
+    fmt = VideoFormat(9, 1, 400, 8)
+    frame = Frame((np.frombuffer(b"123456789", np.uint8).reshape(1, 9).astype(np.uint16),), fmt, 0)
+    assert picture_hash(frame, 2) == (b"\xe5\xcc",)  # CRC-16/AUG-CCITT check value of "123456789"
+    # checksum: sum of (sample ^ (x & 0xff)) for the single row y = 0
+    want = sum(b ^ x for x, b in enumerate(b"123456789"))
+    assert picture_hash(frame, 3) == (want.to_bytes(4, "big"),)
+    assert len(picture_hash(frame, 1)[0]) == 16 and picture_hash(frame, 0) == ()

@@ -1,8 +1,5 @@
 """Bad input: one clear line on stderr, a non-zero exit, no traceback, nothing half-written."""
 
-import struct
-import zlib
-
 import pytest
 
 
@@ -87,30 +84,29 @@ def test_corrupted_stream_names_unit_and_offset(stream, run_cli):
 
 
 def test_forged_header_size_is_refused(stream, run_cli):
-    data = bytearray(stream.read_bytes())
-    head, length = 8, struct.unpack_from("<I", data, 9)[0]
-    payload = bytearray(data[head + 5:head + 5 + length])
-    struct.pack_into("<H", payload, 0, 60000)  # width
-    crc = zlib.crc32(bytes(payload), zlib.crc32(bytes(data[head:head + 5])))
-    data[head + 5:head + 5 + length] = payload
-    struct.pack_into("<I", data, head + 5 + length, crc)
-    stream.write_bytes(bytes(data))
+    from gvcodec.bitstream.syntax import uv
+    from gvcodec.bitstream.writer import frame_unit
+
+    data = stream.read_bytes()
+    head, length = 6, data[7]  # the SEQUENCE_HEADER unit: type, a one-byte length, payload, CRC
+    payload = data[head + 2:head + 2 + length]
+    assert payload[0] == 64  # width 64, a one-byte varint
+    forged = frame_unit(1, uv(60000) + payload[1:])  # width 60000, with a valid CRC
+    stream.write_bytes(data[:head] + forged + data[head + 2 + length + 4:])
     _one_clear_line(run_cli("decode", "-b", stream), "picture size 60000x48 is beyond")
 
 
 def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
     from gvcodec.bitstream.reader import StreamReader
+    from gvcodec.bitstream.writer import frame_unit
 
     unit = list(StreamReader(str(stream)).units())[1]
-    data = bytearray(stream.read_bytes())
-    start = unit.offset + 5
-    length = unit.size - 9
-    payload = bytearray(data[start:start + length])
-    md5_at = 7 + 4 + 4 * len(unit.pictures[0].refs)  # fixed part, picture info, refs
-    payload[md5_at] ^= 1
-    data[start:start + length] = payload
-    struct.pack_into("<I", data, start + length, zlib.crc32(bytes(payload), zlib.crc32(bytes(data[unit.offset:start]))))
-    stream.write_bytes(bytes(data))
+    data = stream.read_bytes()
+    raw = data[unit.offset:unit.offset + unit.size]
+    head = 1 + next(i for i in range(1, 6) if raw[i] < 0x80)  # type and length varint
+    payload = bytearray(raw[head:-4])
+    payload[len(payload) - len(unit.payload) - 1] ^= 1  # the last byte of the picture's hashes
+    stream.write_bytes(data[:unit.offset] + frame_unit(2, bytes(payload)) + data[unit.offset + unit.size:])
     proc = run_cli("decode", "-b", stream)
     assert proc.returncode == 3 and "(***ERROR***)" in proc.stdout and "(OK)" in proc.stdout
     assert "decoding mismatch" in proc.stderr and "first POC 1" in proc.stderr

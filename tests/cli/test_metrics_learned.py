@@ -71,4 +71,4 @@ def test_results_rows_need_the_stream_and_metric_names_are_checked(bus, run_cli)
     assert bad.stderr.strip() == "gvcodec: ResultsFile rows need the decoded stream's rate: give -b STREAM.gvc"
     bad = run_cli("metrics", "-r", bus, "-d", bus, *SIZE, "-f", 2, "-m", "psnr,lpips")
     assert bad.returncode == 1
-    assert "unknown metric(s): lpips (known: psnr, rgbpsnr, msssim, vmaf, ewarp, lpips-alex" in bad.stderr
+    assert "unknown metric(s): lpips (known: psnr, rgbpsnr, msssim, rgbmsssim, vmaf, ewarp, lpips-alex" in bad.stderr

@@ -50,3 +50,92 @@ def test_ten_bit_x265_with_padding_and_8_bit_output(make_yuv, run_cli, tmp_path)
     run_cli("decode", "-b", "a.gvc", "-o", "dec8.yuv", "-d", 8, check_rc=0)
     assert (tmp_path / "dec8.yuv").stat().st_size == 3 * 72 * 40 * 3 // 2
     assert (tmp_path / "rec.yuv").stat().st_size == 3 * 72 * 40 * 3  # recon at the internal 10 bit
+
+
+POC_LINE = re.compile(r"^POC +(\d+) TId: \d \( ([IPB])-SLICE, nQP (\d+) QP \d+ \) +(\d+) bits", re.M)
+
+
+def test_intra_qp_is_the_codecs_own_unless_intra_qp_offset_is_given(make_yuv, run_cli, tmp_path):
+    path, _ = make_yuv(64, 48, 3)
+    common = ("-i", path, "-wdt", 64, "-hgt", 48, "-q", 37, "--Codec=x265", "--Threads=1", "--ResultsFile=r.csv")
+    own = run_cli("encode", *common, "-b", "own.gvc", check_rc=0)
+    given = run_cli("encode", *common, "--IntraQPOffset=0", "-b", "given.gvc", check_rc=0)
+    (p_own, p_given) = (POC_LINE.findall(e.stdout) for e in (own, given))
+    assert p_own[0][1:3] == ("I", "34") and p_own[1][1:3] == ("P", "37")  # x265 ipratio 1.4: about -3 QP
+    assert p_given[0][1:3] == ("I", "37")
+    assert int(p_own[0][3]) > int(p_given[0][3])  # really coded at the lower QP
+    rows = list(__import__("csv").DictReader(open(tmp_path / "r.csv")))
+    assert "ipratio" not in rows[0]["encoder_settings"] and "ipratio=1.0000" in rows[1]["encoder_settings"]
+
+
+@pytest.mark.parametrize("codec", ["x265", "x264"])
+def test_random_access_codes_b_pictures_in_coding_order_and_outputs_display_order(make_yuv, run_cli, tmp_path,
+                                                                                 codec):
+    path, planes = make_yuv(64, 48, 10)
+    enc = run_cli("encode", "-c", CFG / "randomaccess.cfg", "-i", path, "-wdt", 64, "-hgt", 48, "-q", 32,
+                  "-ip", 8, f"--Codec={codec}", "--Threads=1", "-b", "ra.gvc", "-o", "rec.yuv",
+                  "--SEIDecodedPictureHash=2", check_rc=0)
+    lines = POC_LINE.findall(enc.stdout)
+    pocs = [int(p) for p, *_ in lines]
+    types = "".join(t for _, t, *_ in lines)
+    assert sorted(pocs) == list(range(10)) and pocs != sorted(pocs)  # coding order, every POC once
+    assert pocs[0] == 0 and pocs[1] >= 4 and types[0] == "I" and "B" in types  # an anchor, then the Bs before it
+    assert re.search(r"B-SLICE.*\[L0 \d+ \] \[L1 \d+ \]", enc.stdout)
+    assert sum(int(b) for *_, b in lines) == (tmp_path / "ra.gvc").stat().st_size * 8
+    dec = run_cli("decode", "-b", "ra.gvc", "-o", "dec.yuv", check_rc=0)
+    assert len(re.findall(r"\[CRC:[0-9a-f,]+,\(OK\)\]", dec.stdout)) == 10
+    assert [int(p) for p in re.findall(r"^POC +(\d+)", dec.stdout, re.M)] == pocs  # the log in coding order
+    assert (tmp_path / "rec.yuv").read_bytes() == (tmp_path / "dec.yuv").read_bytes()
+    frame = 64 * 48 * 3 // 2
+    rec = np.fromfile(tmp_path / "rec.yuv", np.uint8).reshape(10, frame).astype(float)
+    src = np.stack([np.concatenate([p.ravel() for p in fr]) for fr in planes]).astype(float)
+    assert np.argmin(((rec[5] - src) ** 2).mean(axis=1)) == 5  # picture 5 of the file is POC 5: display order
+
+
+def test_chroma_format_idc_444_and_internal_bit_depth_10_code_x265_444(make_yuv, run_cli, tmp_path):
+    path, _ = make_yuv(64, 48, 2)
+    enc = run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, "--ChromaFormatIDC=444", "--InternalBitDepth=10",
+                  "-q", 30, "--Codec=x265", "--Threads=1", "-b", "a.gvc", "-o", "rec.yuv", check_rc=0)
+    assert len(POC_LINE.findall(enc.stdout)) == 2
+    info = run_cli("info", "a.gvc", check_rc=0).stdout
+    assert "chroma format    : 444" in info and "internal 10" in info
+    assert (tmp_path / "rec.yuv").stat().st_size == 2 * 64 * 48 * 3 * 2  # 4:4:4, 16-bit samples
+    dec = run_cli("decode", "-b", "a.gvc", "-o", "dec.yuv", check_rc=0)
+    assert len(MD5_OK.findall(dec.stdout)) == 2
+    assert (tmp_path / "rec.yuv").read_bytes() == (tmp_path / "dec.yuv").read_bytes()
+
+
+def test_encoder_options_map_the_structure_to_each_codec():
+    from gvcodec.engines.classical.engine import encoder_options
+    from gvcodec.engines.classical.params import ClassicalParams
+
+    ra = ClassicalParams(qp=32, bframes=7, intra_period=32)
+    x265 = encoder_options("x265", ra)["x265-params"]
+    assert "bframes=7:b-adapt=0:b-pyramid=1" in x265 and "keyint=32" in x265 and "rc-lookahead" not in x265
+    assert "rc-lookahead=8" in encoder_options("x265", ClassicalParams(bframes=7, preset="ultrafast"))["x265-params"]
+    assert "b-pyramid=normal" in encoder_options("x264", ra)["x264-params"]
+    assert "pred-struct=2:hierarchical-levels=3" in encoder_options("svtav1", ra)["svtav1-params"]
+    assert "hierarchical-levels=2" in encoder_options("svtav1", ClassicalParams(bframes=1))["svtav1-params"]
+    assert "ipratio=1.1225" in encoder_options("x265", ClassicalParams(intra_qp_offset=-1))["x265-params"]
+    assert "ipratio" not in encoder_options("x264", ClassicalParams())["x264-params"]
+
+
+def test_payload_decoding_to_another_pixel_format_is_a_bitstream_error(make_yuv, run_cli, tmp_path):
+    from gvcodec.bitstream.reader import StreamReader
+    from gvcodec.bitstream.writer import StreamWriter
+
+    for fmt in (420, 422):
+        path, _ = make_yuv(64, 48, 2, chroma_format=fmt, name=f"c{fmt}.yuv")
+        run_cli("encode", "-i", path, "-wdt", 64, "-hgt", 48, f"--InputChromaFormat={fmt}", "--Codec=x265",
+                "--Threads=1", "-b", f"s{fmt}.gvc", check_rc=0)
+    header = StreamReader(str(tmp_path / "s420.gvc")).header
+    w = StreamWriter(str(tmp_path / "forged.gvc"))  # 4:2:0 header, 4:2:2 payloads (as a fuzzer may make)
+    w.write_header(header)
+    for unit in StreamReader(str(tmp_path / "s422.gvc")).units():
+        unit.pictures[0].md5 = ()
+        header.picture_hash = 0
+        w.write_pictures(unit)
+    w.finish()
+    proc = run_cli("decode", "-b", "forged.gvc", "-o", "dec.yuv")
+    assert proc.returncode == 2 and "decoded picture is yuv422p, header says yuv420p" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -91,3 +91,19 @@ def test_mismatched_formats_and_unknown_mode_are_rejected():
         frame_msssim(a, textured_frame(VideoFormat(32, 32, 444, 8)))
     with pytest.raises(ValueError, match="mode"):
         frame_msssim(a, a, mode="yuv")
+
+
+def test_rgb_msssim_sees_chroma_damage_that_luma_msssim_misses():
+    from gvcodec.pipeline.measure import measure
+    from gvcodec.report.records import FrameRecord
+
+    fmt = VideoFormat(96, 64, 420, 8)
+    ref = textured_frame(fmt)
+    damaged = Frame((ref.planes[0], noisy(ref, 12).planes[1], noisy(ref, 12, seed=3).planes[2]), fmt)
+    rec = FrameRecord(0)
+    measure(rec, ref, damaged, msssim=True, rgb=True, msssim_rgb=True)
+    assert rec.msssim[0] == pytest.approx(1.0)
+    assert rec.msssim_rgb == pytest.approx(frame_msssim(ref, damaged, mode="rgb")) and rec.msssim_rgb < 0.99
+    clean = FrameRecord(0)
+    measure(clean, ref, ref, msssim_rgb=True)
+    assert clean.msssim_rgb == pytest.approx(1.0)

@@ -1,15 +1,17 @@
-"""x264, x265 and SVT-AV1 through PyAV, in low-delay P with a constant QP.
+"""x264, x265 and SVT-AV1 through PyAV, with a constant QP, in low delay P or random access.
 
-The QP option maps directly to the encoder's constant QP (x264/x265 with ipratio = pbratio = 1,
-so every picture really has that QP; IntraQPOffset becomes ipratio = 2^(-offset/6)); B-frames,
-scene-cut detection and adaptive I-frames are off, so the coding structure is IPPP... with an
-intra picture every IntraPeriod frames. Each packet (one picture) becomes one container unit.
+The QP option maps to the encoder's constant QP of the P pictures; I (and B) pictures get the
+encoder's own offsets (x264/x265 ipratio 1.4, pbratio 1.3) unless IntraQPOffset is given
+(ipratio = 2^(-offset/6)); the structure comes from GOPSize / IntraPeriod / the HM GOP table
+(engines/classical/params.py). Scene-cut detection and adaptive B placement are off. Each packet
+(one picture, in coding order) becomes one container unit whose POC is the packet's timestamp.
 The encoder's reconstruction comes from decoding its own packets with the same decoder the
 `decode` command uses, so the recon file equals the decoder output by construction.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import Iterable
 from gvcodec.bitstream.header import SequenceHeader
 from gvcodec.bitstream.syntax import PictureInfo, PicturesUnit
 from gvcodec.engines.base import DecodeRuntime, EncodedUnit, EngineSetup
+from gvcodec.engines.classical.nal import picture_type
 from gvcodec.engines.classical.params import ClassicalParams
 from gvcodec.errors import BitstreamError, ModelError, OptionError
 from gvcodec.io.frames import Frame, VideoFormat
@@ -40,6 +43,9 @@ SPECS = {
                                                   "yuv422p12le", "yuv444p12le", "gray12le"), 3),
     "svtav1": CodecSpec("libsvtav1", "libdav1d", (1, 63), ("yuv420p", "yuv420p10le"), 1),
 }
+# x265's rc-lookahead per preset: it must exceed the B-frame run, so a longer run raises it
+X265_LOOKAHEAD = {"ultrafast": 5, "superfast": 10, "veryfast": 15, "faster": 15, "fast": 15, "medium": 20,
+                  "slow": 25, "slower": 40, "veryslow": 40, "placebo": 60}
 SVT_PRESETS = {"ultrafast": 12, "superfast": 11, "veryfast": 10, "faster": 9, "fast": 8, "medium": 7,
                "slow": 5, "slower": 4, "veryslow": 2, "placebo": 0}
 
@@ -64,38 +70,60 @@ class ClassicalEngine:
         lo, hi = self.spec.qp_range
         if not lo <= params.qp <= hi:
             raise OptionError(f"QP {params.qp} is outside {self.codec}'s range {lo}..{hi}")
-        stream_params = {"codec": self.codec, "decoder": self.spec.decoder, "pix_fmt": pix,
-                         "preset": params.preset, "refs": self.spec.refs}
-        return EngineSetup(engine=self.codec, alignment=1, params=stream_params, gop_frames=1)
+        options = encoder_options(self.codec, params)
+        settings = " ".join(f"{k}={v}" for k, v in options.items())
+        return EngineSetup(engine=self.codec, alignment=1, params={}, gop_frames=1, settings=settings)
 
     def encoder(self, header: SequenceHeader, params: ClassicalParams) -> "ClassicalEncoder":
-        return ClassicalEncoder(self.spec, header, params)
+        return ClassicalEncoder(self.codec, header, params)
 
     def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "ClassicalDecoder":
         return ClassicalDecoder(header, self.spec, threads=runtime.threads)
 
 
-def _encoder_options(codec: str, header: SequenceHeader, cp: ClassicalParams) -> dict:
-    keyint = header.intra_period if header.intra_period > 0 else -1
-    ipratio = 2.0 ** (-cp.intra_qp_offset / 6.0)
+def nominal_qps(codec: str, cp: ClassicalParams) -> dict[str, int]:
+    """The QP each picture type gets in constant-QP mode (I, P, B kept as reference, b not kept):
+    x264/x265 round QP - 6 log2(ipratio) and QP + 6 log2(pbratio); a reference B sits half way."""
+    if codec == "svtav1":
+        return {"I": cp.qp, "P": cp.qp, "B": cp.qp, "b": cp.qp}
+    ip = 6 * math.log2(1.4) if cp.intra_qp_offset is None else -cp.intra_qp_offset
+    pb = 6 * math.log2(1.3)
+    return {"I": int(cp.qp - ip + 0.5), "P": cp.qp, "B": int(cp.qp + pb / 2 + 0.5), "b": int(cp.qp + pb + 0.5)}
+
+
+def encoder_options(codec: str, cp: ClassicalParams) -> dict:
+    """The FFmpeg options of the encoder (x265-params / x264-params / svtav1-params strings).
+
+    The results row's `encoder_settings` records them exactly (bench/anchors.py runs x265 with them).
+    """
+    keyint = cp.intra_period if cp.intra_period > 0 else -1
+    ratio = "" if cp.intra_qp_offset is None else f":ipratio={2.0 ** (-cp.intra_qp_offset / 6.0):.4f}"
     if codec == "x265":
-        codec_params = (f"qp={header.qp}:bframes=0:keyint={keyint}:min-keyint={max(keyint, 1)}:scenecut=0:"
-                        f"info=0:ipratio={ipratio:.4f}:pbratio=1:log-level=error")
+        gop = f"bframes={cp.bframes}" + (":b-adapt=0:b-pyramid=1" if cp.bframes else "")
+        if cp.bframes and cp.bframes >= X265_LOOKAHEAD.get(cp.preset, 20):
+            gop += f":rc-lookahead={cp.bframes + 1}"
+        codec_params = (f"qp={cp.qp}:{gop}:keyint={keyint}:min-keyint={max(keyint, 1)}:scenecut=0:"
+                        f"info=0{ratio}:log-level=error")
         if cp.threads:
             codec_params += f":pools={cp.threads}:frame-threads={min(cp.threads, 4)}"
         return {"preset": cp.preset, "x265-params": codec_params}
     if codec == "x264":
         k = keyint if keyint > 0 else "infinite"
-        codec_params = f"qp={header.qp}:bframes=0:keyint={k}:min-keyint={keyint if keyint > 0 else 1}:" \
-                       f"scenecut=0:ipratio={ipratio:.4f}:pbratio=1"
+        gop = f"bframes={cp.bframes}" + (":b-adapt=0:b-pyramid=normal" if cp.bframes else "")
+        codec_params = f"qp={cp.qp}:{gop}:keyint={k}:min-keyint={keyint if keyint > 0 else 1}:scenecut=0{ratio}"
         if cp.threads:
             codec_params += f":threads={cp.threads}"
         return {"preset": cp.preset, "x264-params": codec_params}
     preset = str(SVT_PRESETS.get(cp.preset, cp.preset))
-    codec_params = f"pred-struct=1:rc=0:enable-tpl-la=0:keyint={keyint}"
+    if cp.bframes:
+        levels = min(max(round(math.log2(cp.bframes + 1)), 2), 5)  # SVT-AV1 supports 2..5
+        structure = f"pred-struct=2:hierarchical-levels={levels}"
+    else:
+        structure = "pred-struct=1"
+    codec_params = f"{structure}:rc=0:enable-tpl-la=0:keyint={keyint}"
     if cp.threads:
         codec_params += f":lp={cp.threads}"
-    return {"preset": preset, "qp": str(header.qp), "svtav1-params": codec_params}
+    return {"preset": preset, "qp": str(cp.qp), "svtav1-params": codec_params}
 
 
 def _open_decoder(name: str, threads: int = 1):
@@ -108,16 +136,21 @@ def _open_decoder(name: str, threads: int = 1):
 
 
 class ClassicalEncoder:
-    """Encoder session: frames in, one unit per packet out, each with its decoded recon."""
+    """Encoder session: frames in, one unit per packet out (coding order), each with its decoded recon."""
 
-    def __init__(self, spec: CodecSpec, header: SequenceHeader, params: ClassicalParams):
+    def __init__(self, codec: str, header: SequenceHeader, params: ClassicalParams):
         import av
 
+        from gvcodec.io.container import pixel_format
+
         os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told not to
+        spec = SPECS[codec]
+        self.codec = codec
         self.header = header
         self.fmt = header.coded_fmt
-        self.pix_fmt = header.engine_params["pix_fmt"]
-        self.refs = header.engine_params["refs"]
+        self.pix_fmt = pixel_format(self.fmt)
+        self.refs = spec.refs
+        self.qps = nominal_qps(codec, params)
         try:
             cc = av.CodecContext.create(spec.encoder, "w")
         except (av.error.FFmpegError, ValueError) as exc:
@@ -126,7 +159,7 @@ class ClassicalEncoder:
         cc.pix_fmt = self.pix_fmt
         cc.time_base = 1 / header.frame_rate
         cc.framerate = header.frame_rate
-        cc.options = _encoder_options(header.engine_params["codec"], header, params)
+        cc.options = encoder_options(codec, params)
         try:
             cc.open()
         except av.error.FFmpegError as exc:
@@ -134,7 +167,8 @@ class ClassicalEncoder:
         self.enc = cc
         self.dec = _open_decoder(spec.decoder)
         self.packets: deque = deque()
-        self.recons: deque = deque()
+        self.recons: dict = {}
+        self.coded: list[int] = []  # POCs coded so far, in coding order
 
     def push(self, frame: Frame) -> Iterable[EncodedUnit]:
         from gvcodec.io.container import frame_to_av
@@ -143,52 +177,60 @@ class ClassicalEncoder:
 
     def flush(self) -> Iterable[EncodedUnit]:
         units = self._collect(self.enc.encode(None))
-        self.recons.extend(self.dec.decode(None))
+        for vf in self.dec.decode(None):
+            self.recons[vf.pts] = vf
         return units + self._match()
 
     def _collect(self, packets) -> list[EncodedUnit]:
         for pkt in packets:
             self.packets.append((pkt.pts, bytes(pkt), pkt.is_keyframe))
-            self.recons.extend(self.dec.decode(pkt))
+            for vf in self.dec.decode(pkt):
+                self.recons[vf.pts] = vf
         return self._match()
+
+    def _picture(self, poc: int, payload: bytes, key: bool) -> PictureInfo:
+        found = picture_type(self.codec, payload)
+        slice_type, tid, is_ref = found if found else ("I" if key else "P", 0, True)
+        past = sorted((p for p in self.coded if p < poc), reverse=True)
+        future = sorted(p for p in self.coded if p > poc)
+        refs = refs1 = ()
+        if slice_type == "P":
+            refs = tuple(past[:self.refs])
+        elif slice_type == "B":  # nearest coded pictures on each side (the lists are not parsed)
+            refs, refs1 = tuple(past[:1] or future[:1]), tuple(future[:1] or past[:1])
+        qp = self.qps["b" if slice_type == "B" and not is_ref else slice_type]
+        return PictureInfo(poc, slice_type, qp, tid, refs, refs1=refs1)
 
     def _match(self) -> list[EncodedUnit]:
         from gvcodec.io.container import av_to_planes
 
         units = []
-        while self.packets and self.recons:
+        while self.packets and self.packets[0][0] in self.recons:
             poc, payload, key = self.packets.popleft()
-            vf = self.recons.popleft()
+            vf = self.recons.pop(poc)
             recon = Frame(av_to_planes(vf, self.fmt), self.fmt, poc)
-            slice_type = "I" if key else "P"
-            refs = () if key else tuple(range(poc - 1, max(poc - 1 - self.refs, -1), -1))
-            info = PictureInfo(poc, slice_type, self.header.qp, 0, refs)
+            info = self._picture(poc, payload, key)
+            self.coded.append(poc)
             units.append(EncodedUnit([info], payload, [recon]))
         return units
 
 
 def _check_stream_params(header: SequenceHeader, spec: CodecSpec, pix: str) -> str:
-    """The stream's engine parameters against its header and the codec (a forged stream: one BitstreamError);
-    returns the pixel format the decoded pictures must have."""
+    """The stream's header against the codec (a forged stream: one BitstreamError); returns the pixel
+    format the decoded pictures must have. Classical streams carry no engine parameters."""
     p = header.engine_params
     if not isinstance(p, dict):
         raise BitstreamError(f"{header.engine} engine parameters are not a mapping ({type(p).__name__})")
-    if p.get("decoder") != spec.decoder:
-        raise BitstreamError(f"{header.engine} stream names decoder {p.get('decoder')!r}, expected {spec.decoder!r}")
+    if p:
+        raise BitstreamError(f"{header.engine} streams carry no engine parameters, this one has {', '.join(map(str, p))}")
     if pix not in spec.pix_fmts:
         raise BitstreamError(f"{header.engine} cannot code {header.chroma_format} {header.internal_bit_depth}-bit "
                              "video, which the header announces")
-    if p.get("pix_fmt") != pix:
-        raise BitstreamError(f"{header.engine} stream's pixel format {p.get('pix_fmt')!r} does not match the header's "
-                             f"{header.chroma_format} {header.internal_bit_depth}-bit ({pix})")
-    refs = p.get("refs", spec.refs)
-    if isinstance(refs, bool) or not isinstance(refs, int) or not 0 <= refs <= 16:
-        raise BitstreamError(f"{header.engine} stream's reference count {refs!r} is outside 0..16")
     return pix
 
 
 class ClassicalDecoder:
-    """Decoder session: one packet per unit in, pictures out in coding (= display) order."""
+    """Decoder session: one packet per unit in (coding order), pictures out in display order."""
 
     def __init__(self, header: SequenceHeader, spec: CodecSpec, threads: int = 0):
         import av
@@ -201,27 +243,27 @@ class ClassicalDecoder:
             self.dec = _open_decoder(spec.decoder, threads)
         except (av.error.FFmpegError, ValueError) as exc:
             raise BitstreamError(f"decoder {spec.decoder} is not available in this PyAV build: {exc}") from None
-        self.pocs: deque = deque()
 
     def _frames(self, decoded) -> list[Frame]:
         from gvcodec.io.container import av_to_planes
 
         out = []
         for vf in decoded:
-            if (vf.width, vf.height) != (self.fmt.width, self.fmt.height) or vf.format.name != self.pix_fmt:
-                raise BitstreamError(f"decoded picture is {vf.width}x{vf.height} {vf.format.name}, header says "
-                                     f"{self.fmt.width}x{self.fmt.height} {self.pix_fmt}")
-            if not self.pocs:
-                raise BitstreamError("the decoder produced more pictures than the units announce")
-            out.append(Frame(av_to_planes(vf, self.fmt), self.fmt, self.pocs.popleft()))
+            if (vf.width, vf.height) != (self.fmt.width, self.fmt.height):
+                raise BitstreamError(f"decoded picture is {vf.width}x{vf.height}, header says "
+                                     f"{self.fmt.width}x{self.fmt.height}")
+            if vf.format.name != self.pix_fmt:
+                raise BitstreamError(f"decoded picture is {vf.format.name}, header says {self.pix_fmt}")
+            out.append(Frame(av_to_planes(vf, self.fmt), self.fmt, vf.pts))
         return out
 
     def decode(self, unit: PicturesUnit) -> list[Frame]:
         import av
 
-        self.pocs.extend(p.poc for p in unit.pictures)
+        pkt = av.Packet(unit.payload)
+        pkt.pts = unit.poc_first
         try:
-            return self._frames(self.dec.decode(av.Packet(unit.payload)))
+            return self._frames(self.dec.decode(pkt))
         except av.error.FFmpegError as exc:
             raise BitstreamError(f"unit {unit.index} at byte {unit.offset}: payload does not decode: {exc}") from None
 

@@ -29,20 +29,25 @@ from gvcodec.models.givic.config import OVERFIT_SUBSETS
 ENGINE_ID = "givic"
 
 
-def _gop_frames(given: int | None, cfg, weights: str) -> int:
-    """GOPFrames when given, else the GOP length the weights were trained for, else the config's."""
+def _gop_frames(given: int | None, cfg, weights: str, from_cfg: int | None = None) -> int:
+    """GOPFrames from the command line, else the GOP length the weights were trained for, else
+    GOPFrames from a cfg file, else the model config's."""
     from gvcodec.models.givic.loading import read_metadata
 
     if given is not None:
         return given
     trained = read_metadata(weights).get("gop_frames") if weights else None
-    return int(trained) if trained else cfg.gop_frames
+    if trained:
+        return int(trained)
+    return from_cfg if from_cfg is not None else cfg.gop_frames
 
 
-def _load(name: str, model_weights: str, device: str, gop_frames: int | None = None, from_stream: bool = False):
+def _load(name: str, model_weights: str, device: str, gop_frames: int | None = None, from_stream: bool = False,
+          cfg_gop_frames: int | None = None):
     """(config, overfit config, model, weights digest, weights record, GOP length) of a model name.
 
-    gop_frames: the GOP length (the stream's, or GOPFrames when given); None = the weights' own."""
+    gop_frames: the GOP length (the stream's, or GOPFrames from the command line); None = the weights'
+    own, else cfg_gop_frames (GOPFrames from a cfg file), else the config's."""
     from gvcodec.models.checkpoint import file_stamp
     from gvcodec.models.givic.cards import card, weights_for
     from gvcodec.models.givic.config import load_givic_config, load_overfit_config
@@ -52,7 +57,7 @@ def _load(name: str, model_weights: str, device: str, gop_frames: int | None = N
     config = card(name).config
     cfg = load_givic_config(config)
     weights = weights_for(name, model_weights)
-    gop = gop_frames if from_stream else _gop_frames(gop_frames, cfg, weights)
+    gop = gop_frames if from_stream else _gop_frames(gop_frames, cfg, weights, cfg_gop_frames)
     model, digest, record = _loaded(config, weights, file_stamp(weights), gop, device)
     return cfg, load_overfit_config(config), model, digest, dict(record), gop
 
@@ -78,10 +83,12 @@ class GivicEngine:
         if fmt.chroma_format != 420:
             raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")
         name = params.model
-        cfg, ocfg, model, digest, record, gop = _load(name, params.model_weights, params.device, params.gop_frames)
+        cfg, ocfg, model, digest, record, gop = _load(name, params.model_weights, params.device, params.gop_frames,
+                                                      cfg_gop_frames=params.cfg_gop_frames)
         steps = params.diffusion_steps or cfg.sample_steps
         stream_params = {"model": name, "diffusion_steps": steps, "overfit_params": list(ocfg.params),
-                         "grid_step": ocfg.grid_step_for_qp(params.qp), "fingerprint": FINGERPRINT_ID, **record}
+                         "grid_step": ocfg.grid_step_for_qp(params.qp),
+                         **({"fingerprint": FINGERPRINT_ID} if params.fingerprints else {}), **record}
         return EngineSetup(engine=ENGINE_ID, model=name, alignment=cfg.alignment, params=stream_params,
                            config_hash=cfg.digest, weights_sha256=digest, gop_frames=gop)
 
@@ -96,7 +103,7 @@ class GivicEngine:
 # The stream's engine parameters and their types (grid_step: 1 in streams before per-QP grid steps)
 STREAM_PARAMS = {"diffusion_steps": Field(int, 1, 1000), "overfit_params": Field(list, 0, 4, OVERFIT_SUBSETS),
                  "init": Field(str, choices=("seeded", "checkpoint")), "grid_step": Field(float, 1e-3, 1e3),
-                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": a stream from before fingerprints
+                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": no fingerprints (picture hash off)
 
 
 class _Coder:

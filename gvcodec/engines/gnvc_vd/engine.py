@@ -81,7 +81,8 @@ class GnvcVdEngine:
             "qp_index": qp_index(params.qp, model.codec.cfg.qp_levels),
             "flow_steps": steps, "flow_start_mix": params.flow_start_mix,
             "flow_seed": params.flow_seed, "context_seed": model_card.context_seed,
-            "precision": precision, "matrix": params.colour_matrix, "fingerprint": FINGERPRINT_ID,
+            "precision": precision, "matrix": params.colour_matrix,
+            **({"fingerprint": FINGERPRINT_ID} if params.fingerprints else {}),
         }
         return EngineSetup(engine=ENGINE_ID, model=params.model, alignment=ALIGNMENT, params=stream_params,
                            config_hash=load_config(model_card.config).digest, weights_sha256=digest,
@@ -102,7 +103,7 @@ STREAM_PARAMS = {"qp_index": Field(int, 0, 255), "flow_steps": Field(int, 0, 100
                  "flow_start_mix": Field(float, 0.0, 1.0), "flow_seed": Field(int, 0, 2**31 - 1),
                  "context_seed": Field(int, 0, 2**63 - 1), "precision": Field(str, choices=("fp32", "bf16")),
                  "matrix": Field(str, choices=tuple(MATRICES)),
-                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": a stream from before fingerprints
+                 "fingerprint": Field(str, choices=("", FINGERPRINT_ID))}  # "": no fingerprints (picture hash off)
 
 
 class _Coder:

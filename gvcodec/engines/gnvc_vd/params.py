@@ -22,6 +22,7 @@ class GnvcVdParams:
         colour_matrix: YCbCr <-> RGB matrix of the engine's R'G'B' domain.
         threads: torch intra-op threads (0 = library default).
         check_decode: the encoder decodes its own payload before writing it.
+        fingerprints: each picture carries its conformance fingerprint (with a picture hash only).
     """
 
     model: str
@@ -36,6 +37,7 @@ class GnvcVdParams:
     colour_matrix: str = "bt709"
     threads: int = 0
     check_decode: bool = False
+    fingerprints: bool = True
 
     def __post_init__(self) -> None:
         if (self.gop_frames - 1) % 4:
@@ -48,4 +50,5 @@ class GnvcVdParams:
         return cls(model=opts.model or DEFAULT_MODEL, model_weights=opts.model_weights, gop_frames=opts.gop_frames,
                    flow_steps=opts.flow_steps, flow_start_mix=opts.flow_start_mix, flow_seed=opts.flow_seed,
                    qp=opts.qp, device=opts.device, precision=opts.precision, colour_matrix=opts.colour_matrix,
-                   threads=opts.threads, check_decode=opts.check_decode)
+                   threads=opts.threads, check_decode=opts.check_decode,
+                   fingerprints=opts.sei_decoded_picture_hash != 0)
