@@ -131,16 +131,19 @@ def test_truncated_faststart_mp4_is_refused_not_coded_short(sequence, run_cli, t
 
 
 def test_header_frame_count_is_compared_with_the_stream(stream, run_cli, tmp_path):
-    from gvcodec.bitstream.syntax import FILE_HEADER, SEQUENCE_HEADER_FIELDS, UNIT_HEAD, FieldReader, pack_fields
+    from types import SimpleNamespace
+
+    from gvcodec.bitstream.reader import StreamReader
+    from gvcodec.bitstream.syntax import pack_sequence_header
     from gvcodec.bitstream.writer import frame_unit
 
     data = stream.read_bytes()
-    t, n = UNIT_HEAD.unpack_from(data, FILE_HEADER.size)
-    start = FILE_HEADER.size + UNIT_HEAD.size
-    fields = FieldReader(data[start:start + n], "test").fields(SEQUENCE_HEADER_FIELDS)
-    assert fields["frame_count"] == 3
+    reader = StreamReader(str(stream))
+    header, first = reader.header, next(iter(reader.units()))  # the sequence header unit ends where unit 1 starts
+    assert header.frame_count == 3
+    fields = {k: getattr(header, k) for k in vars(header)}
     fields["frame_count"] = 82
-    forged = data[:FILE_HEADER.size] + frame_unit(t, pack_fields(SEQUENCE_HEADER_FIELDS, fields)) + data[start + n + 4:]
+    forged = data[:6] + frame_unit(1, pack_sequence_header(SimpleNamespace(**fields))) + data[first.offset:]
     (tmp_path / "f.gvc").write_bytes(forged)
     _one_line(run_cli("decode", "-b", "f.gvc", "-o", "d.yuv"), 2, "announces 82 frames", "holds 3")
     assert not (tmp_path / "d.yuv").exists()
@@ -158,8 +161,10 @@ def test_train_names_missing_listed_files(tmp_path):
 
 
 def test_file_header_only_stream_names_no_unit_minus_one(stream, run_cli, tmp_path):
-    (tmp_path / "eight.gvc").write_bytes(stream.read_bytes()[:8])
-    for cmd in (["info", "eight.gvc"], ["decode", "-b", "eight.gvc"]):
+    from gvcodec.bitstream.syntax import FILE_HEADER
+
+    (tmp_path / "head.gvc").write_bytes(stream.read_bytes()[:FILE_HEADER.size])  # the file header alone
+    for cmd in (["info", "head.gvc"], ["decode", "-b", "head.gvc"]):
         proc = run_cli(*cmd)
         _one_line(proc, 2, "with no SEQUENCE_HEADER")
         assert "unit -1" not in proc.stderr
