@@ -143,7 +143,7 @@ class StageModel(nn.Module):
 
     def _coded(self, video: Tensor, qp: int, lam: float, with_psnr: bool) -> dict:
         x1 = self._encode(video)
-        with torch.autocast(video.device.type, enabled=False):
+        with torch.autocast("cuda", enabled=False) if video.is_cuda else contextlib.nullcontext():
             out = self.model.codec(x1, qp, self.quant_mode)
         xc, cond = out["latents"], torch.cat([out["latents"], out["context"]], 1)
         terms = {"bpp": bits_per_pixel(out["bits"], video), "codec_mse": F.mse_loss(xc, x1)}
