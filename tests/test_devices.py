@@ -173,3 +173,18 @@ def test_engines_encode_and_decode_on_the_device(model, extra, make_yuv, tmp_pat
         _cli("decode", "-b", stream, "-o", dec_dev, "--Device=meta")
     _cli("decode", "-b", stream, "-o", dec_cpu, "--Device=cpu")  # MD5s checked against the encoder's
     assert dec_dev.read_bytes() == dec_cpu.read_bytes() and dec_cpu.stat().st_size == 64 * 64 * 3 // 2 * 5
+
+
+def test_gpu_bench_runs_on_the_device():
+    """bench/gnvcvd_gpu.py's build on the device, anchor codec, DiT steps and VAE (issue #18 (c))."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "gnvcvd_gpu.py"
+    spec = importlib.util.spec_from_file_location("gnvcvd_gpu_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with VirtualDevice():
+        rows = bench.main(["--device", "meta", "--config", "gnvc-vd-tiny", "--sizes", "64x64", "--frames", "5",
+                           "--repeat", "1", "--flow-steps", "1", "--max-seconds", "60"])
+    assert rows[0]["runs"] == 1 and rows[0]["bytes"] > 0 and "dit step 0" in rows[0]["stages_ms"]
