@@ -159,7 +159,15 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--max-seconds", type=float, default=600.0, help="no new size or run starts after this")
     ap.add_argument("--json", default="", help="also write the rows to this JSON file")
     ap.add_argument("--write", action="store_true", help="write docs/results.md even when not on CUDA")
+    ap.add_argument("--from-json", default="", help="write docs/results.md from a --json file of a GPU run")
     opts = ap.parse_args(argv)
+    if opts.from_json:
+        run = json.loads(Path(opts.from_json).read_text())
+        for k in ("config", "frames", "repeat", "flow_steps"):
+            setattr(opts, k, run.get(k, getattr(opts, k)))
+        write_section(run["rows"], opts, run["device"], run["precision"], run["params"], run.get("device_name"),
+                      run.get("torch"))
+        return run["rows"]
     if (opts.frames - 1) % 4:
         raise SystemExit(f"--frames {opts.frames}: a GOP has 1 + 4k frames")
     start = time.perf_counter()
@@ -183,18 +191,22 @@ def main(argv=None) -> list[dict]:
             print(f"{size}: out of memory ({str(exc).splitlines()[0]})", flush=True)
             rows.append({"size": size, "oom": True})
     if opts.json:
+        name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.machine()
         Path(opts.json).write_text(json.dumps({"config": opts.config, "device": device, "precision": precision,
-                                               "params": params, "rows": rows}, indent=1))
+                                               "params": params, "frames": opts.frames, "repeat": opts.repeat,
+                                               "flow_steps": opts.flow_steps, "device_name": name,
+                                               "torch": torch.__version__, "rows": rows}, indent=1))
     if device.startswith("cuda") or opts.write:
         write_section(rows, opts, device, precision, params)
     return rows
 
 
-def write_section(rows, opts, device: str, precision: str, params: int) -> None:
-    name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
+def write_section(rows, opts, device: str, precision: str, params: int, name=None, version=None) -> None:
+    if name is None:
+        name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
     lines = [
         f"`python bench/gnvcvd_gpu.py --config {opts.config} --frames {opts.frames} --repeat {opts.repeat}` on "
-        f"{name}, {precision}, torch {torch.__version__}; {params:,} parameters (seeded random weights), one "
+        f"{name}, {precision}, torch {version or torch.__version__}; {params:,} parameters (seeded random weights), one "
         f"{opts.frames}-frame GOP per size, FlowSteps {opts.flow_steps}; medians after one warm-up. encode = VAE "
         "encode + latent-codec compress; decode = decompress + DiT steps + VAE decode.",
         "",
