@@ -21,7 +21,7 @@ if [ -n "$DRY" ]; then
     TMP="$(mktemp -d)"
     python3 bin/gpu_prepare.py --dry-run --out "$GPU_DIR" > "$TMP/prepare.log" 2>&1 || { cat "$TMP/prepare.log"; exit 1; }
     OMP_NUM_THREADS=1 timeout 170 python3 bin/gpu_run.py "$OUT" --dry-run --gpu-dir "$GPU_DIR" --tmp "$TMP/run" \
-        --budget 110 --paper-seconds 20 --train-bench-seconds 30 --reserve 20 2>&1 | tee "$OUT/gpu-run.log"
+        --budget 120 --paper-seconds 20 --givic-seconds 20 --train-bench-seconds 30 --reserve 20 2>&1 | tee "$OUT/gpu-run.log"
     exit "${PIPESTATUS[0]}"
 fi
 GPU_DIR="${GPU_DIR:-.gpu}"

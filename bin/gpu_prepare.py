@@ -42,7 +42,7 @@ def frames_of(path: Path, w: int, h: int, n: int, tw: int, th: int):
     import av
 
     scale = max(tw / w, th / h)
-    sw, sh = max(tw, 2 * round(w * scale / 2)), max(th, 2 * round(h * scale / 2))
+    sw, sh = max(tw, 4 * -(-int(w * scale) // 4)), max(th, 4 * -(-int(h * scale) // 4))  # 4:2:0 rows: multiples of 4
     x0, y0 = (sw - tw) // 4 * 2, (sh - th) // 4 * 2
     out = []
     with av.open(str(path)) as box:
@@ -137,7 +137,7 @@ def main(argv=None) -> None:
     for name, extra in (("gnvc-cpu", ["-c", "cfg/lowdelay.cfg", "--Model=gnvc-vd-default", "--Precision=fp32",
                                       f"--GOPFrames={eval_frames}"]),
                         ("givic-cpu", ["-c", "cfg/randomaccess.cfg", "--Model=givic-default",
-                                       f"--OverfitSteps={0 if opts.dry_run else 10}", "--GOPFrames=8",
+                                       "--OverfitSteps=0", "--GOPFrames=8",
                                        "-f", str(8 if opts.dry_run else 16)])):
         bits, dec = out / "streams" / f"{name}.gvc", out / "streams" / f"{name}.yuv"
         subprocess.run([sys.executable, "-m", "gvcodec", "encode", *common, *extra, "-b", str(bits)],

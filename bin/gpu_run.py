@@ -4,7 +4,8 @@ Phases, each bounded by the time left (the whole run ends before --budget second
     1 entry   both neural engines encode + decode on the device (bus clip, MD5s checked); GNVC-VD also
               in fp32, its stream kept for CPU decoding later (bin/gpu-verify.sh); the CPU-made streams
               of .gpu/streams decoded on the device (symbol hashes checked; pictures compared)
-    2 paper   bench/gnvcvd_gpu.py at the paper size (1920x1080, 1280x720, 640x480), time-bounded
+    2 paper   bench/gnvcvd_gpu.py at the paper size (1920x1080, 1280x720, 640x480), time-bounded, and
+              bench/givic.py for GIViC S, M and Original (bus clip; tables in the log and summary.json)
     3 train   bench/train_step.py: steps/s, pixels/s, data share per stage (0, I, II, P)
     4 fit     continued training of the shipped gnvc-vd-default from its weights: stages 0, I, II with
               a deadline each (MaxSeconds: a checkpoint and the stage output at the deadline), then the
@@ -124,6 +125,23 @@ class Run:
         r = self.sh([sys.executable, "bench/gnvcvd_gpu.py", *args], budget, "paper-size timings")
         self.summary["phases"]["paper"] = {"rc": r["rc"], "seconds": r["seconds"]}
 
+    def givic_sizes(self) -> None:
+        """bench/givic.py at the sizes of the seed's Table S4 (S, M, Original) on the bus clip; its tables
+        go to the log (the machine's docs/results.md does not come back)."""
+        budget = min(self.opts.givic_seconds, self.left() - self.opts.reserve)
+        if budget < 15:
+            self.summary["phases"]["givic_sizes"] = {"skipped": "no time"}
+            return
+        models = "givic-tiny" if self.dry else "givic-s,givic-m,givic-original"
+        r = self.sh([sys.executable, "bench/givic.py", "--models", models, "--max-seconds", int(budget * 0.5),
+                     "--device", "cpu" if self.dry else "cuda", "--input", self.clip, "--width", self.w,
+                     "--height", self.h, "--total", self.frames, "--gop", 4 if self.dry else 8, "--gops", 1,
+                     "--overfit-steps", 1 if self.dry else 10, "--warm-steps", 1 if self.dry else 5,
+                     "--decode-steps", "2" if self.dry else "4,8", "--results", self.tmp / "givic-results.md"],
+                    budget, "GIViC S/M/Original timings")
+        self.summary["phases"]["givic_sizes"] = {"rc": r["rc"], "seconds": r["seconds"],
+                                                  "table": r["stdout"].strip().splitlines()[-40:]}
+
     # -- phase 3 ---------------------------------------------------------------------------------
     def train_bench(self) -> dict:
         budget = min(self.opts.train_bench_seconds, self.left() - self.opts.reserve)
@@ -233,14 +251,15 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu-dir", default=str(ROOT / ".gpu"))
     ap.add_argument("--tmp", default="/tmp/gvcodec-gpu-run")
     ap.add_argument("--budget", type=float, default=510.0, help="seconds for the whole run")
-    ap.add_argument("--paper-seconds", type=float, default=150.0)
+    ap.add_argument("--paper-seconds", type=float, default=130.0)
+    ap.add_argument("--givic-seconds", type=float, default=50.0)
     ap.add_argument("--train-bench-seconds", type=float, default=90.0)
     ap.add_argument("--reserve", type=float, default=60.0, help="seconds kept for training, conversion and RD")
     opts = ap.parse_args(argv)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
     run = Run(opts)
     try:
-        for phase in ("entry", "paper"):
+        for phase in ("entry", "paper", "givic_sizes"):
             getattr(run, phase)()
             run.finish()  # a summary after every phase, in case the run is cut short
         rates = run.train_bench()
