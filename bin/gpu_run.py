@@ -14,8 +14,9 @@ Phases, each bounded by the time left (the whole run ends before --budget second
 
 Writes at most 8 files to OUT: summary.json, gnvc-cuda-fp32.gvc, givic-cuda.gvc, bench-gnvcvd.json,
 bench-train.json, train-log.csv, final.safetensors (and gpu-run.log from the shell wrapper).
---dry-run: the same at tiny sizes on the CPU, the device paths through the pretend accelerator
-(`python -m gvcodec.testing.vrun ... --Device=meta`).
+--dry-run: the same at tiny sizes on the CPU; the entry points, the training stages and the
+conversion run through the pretend accelerator (`python -m gvcodec.testing.vrun ... --Device=meta`),
+so a tensor left on the CPU fails there as on CUDA; the benchmarks run on the CPU.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class Run:
             {"0": (16, 9, 256), "I": (8, 9, 256), "II": (8, 9, 256)}
         common = ["train", "-c", "cfg/train/gnvc-vd-tiny.yaml", f"--RunDir={run}",
                   f"--Data={self.gpu / 'train' / 'MANIFEST.tsv'}", "--Images=", "--CacheDir=", "--MaxStride=1",
-                  f"--Device={'cpu' if self.dry else 'cuda'}", f"--Workers={0 if self.dry else 8}", "--Progress=0",
+                  f"--Device={self.device}", f"--Workers={0 if self.dry else 8}", "--Progress=0",
                   "--LogEvery=5", "--CheckpointEvery=1000000", "--WarmupSteps=10"]
         init = SHIPPED
         stage_budget = budget - convert_s
@@ -188,7 +189,7 @@ class Run:
             per_step = rates.get(stage, {}).get("s_per_step") or (1.0 if self.dry else 0.5)
             steps = max(2, int(secs / per_step * 0.9))
             b, f, c = size[stage]
-            r = self.sh([sys.executable, "-m", "gvcodec", *common, f"--Stage={stage}", f"--Init={init}",
+            r = self.sh([*self.cli, *common, f"--Stage={stage}", f"--Init={init}",
                          f"--Steps={steps}", f"--MaxSeconds={int(secs * 0.85)}", f"--BatchSize={b}", f"--Frames={f}",
                          f"--Crop={c}"], secs + 30, f"stage {stage}")
             out = run / f"stage-{stage}.safetensors"
@@ -211,7 +212,7 @@ class Run:
             res["converted"] = False
             return None
         b, f, c = size["II"]  # the conversion measures on stage II's crop and frames
-        r = self.sh([sys.executable, "-m", "gvcodec", *common, "--convert", init, "-o", final, "--Fp16=1",
+        r = self.sh([*self.cli, *common, "--convert", init, "-o", final, "--Fp16=1",
                      "--ConvertClips=1", f"--Crop={c}", f"--Frames={f}"], max(convert_s * 2, self.left() - 5),
                     "conversion")
         res["converted"] = r["rc"] == 0 and final.is_file()
