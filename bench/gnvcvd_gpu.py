@@ -3,7 +3,8 @@
 Times the engine's own stages on one GOP (seeded random weights: speed does not depend on them) and
 prints each as it finishes: VAE encode, latent-codec compress (encoder), latent-codec decompress,
 every DiT refinement step, VAE decode. encode = VAE encode + compress, decode = decompress + DiT
-steps + chunked VAE decode, in ms/frame (medians over --repeat runs after one warm-up); peak memory
+steps + chunked VAE decode, in ms/frame (medians over --repeat runs after an untimed warm-up run, per size
+or with --warmup first only before the first size); peak memory
 is torch.cuda.max_memory_allocated per size. The seed reports 153 / 1557 ms/frame and 71.41 GB at
 1920x1080, 58 / 386 and 40.90 GB at 1280x720, 25 / 129 and 29.36 GB at 640x480.
 
@@ -85,7 +86,8 @@ def pattern(frames: int, cw: int, ch: int, device: str) -> torch.Tensor:
     return torch.stack([torch.sin(x + y * k + 0.2 * t) for k in (0.5, 1.0, 1.5)])[None]
 
 
-def bench_size(model, size: str, opts, device: str, precision: str, start: float, deadline: float) -> dict:
+def bench_size(model, size: str, opts, device: str, precision: str, start: float, deadline: float,
+               warm_up: bool = True) -> dict:
     width, height = (int(v) for v in size.split("x"))
     cw, ch = (-(-width // ALIGNMENT) * ALIGNMENT, -(-height // ALIGNMENT) * ALIGNMENT)
     ctx = model.context(0)
@@ -117,26 +119,27 @@ def bench_size(model, size: str, opts, device: str, precision: str, start: float
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    print(f"{size} (coded {cw}x{ch}, {opts.frames} frames): warm-up", flush=True)
-    gop = one(Clock(device, start))
+    warm = Clock(device, start)
+    if warm_up:
+        print(f"{size} (coded {cw}x{ch}, {opts.frames} frames): warm-up", flush=True)
+        gop = one(warm)
     runs = []
     for r in range(opts.repeat):
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline and (r > 0 or warm_up):  # without a warm-up, time one run at least
             print(f"  --max-seconds reached: {r} timed run(s) of {size}", flush=True)
             break
         print(f"{size}: run {r + 1}/{opts.repeat}", flush=True)
         clock = Clock(device, start)
         gop = one(clock)
         runs.append(clock.stages)
-    if not runs:  # only the warm-up fitted: report it, marked
-        runs, warm = [Clock(device, start, False).stages or {}], True
-    else:
-        warm = False
+    only_warm = not runs
+    if only_warm:  # only the warm-up fitted: report it (runs 0: it includes first-call costs)
+        runs = [warm.stages]
     enc_keys, dit_keys = ("vae encode", "codec compress"), [k for k in runs[0] if k.startswith("dit step")]
     dec_keys = ("codec decompress", *dit_keys, "vae decode")
     med = lambda keys: statistics.median(sum(r.get(k, 0.0) for k in keys) for r in runs)  # noqa: E731
     row = {
-        "size": size, "coded": f"{cw}x{ch}", "frames": opts.frames, "runs": 0 if warm else len(runs),
+        "size": size, "coded": f"{cw}x{ch}", "frames": opts.frames, "runs": 0 if only_warm else len(runs),
         "enc_ms": 1000 * med(enc_keys) / opts.frames, "dec_ms": 1000 * med(dec_keys) / opts.frames,
         "stages_ms": {k: 1000 * statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]},
         "peak_gb": torch.cuda.max_memory_allocated() / 1e9 if device.startswith("cuda") else float("nan"),
@@ -157,13 +160,15 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--flow-steps", type=int, default=5)
     ap.add_argument("--qp-index", type=int, default=3)
     ap.add_argument("--max-seconds", type=float, default=600.0, help="no new size or run starts after this")
+    ap.add_argument("--warmup", default="each", choices=("each", "first"),
+                    help="an untimed warm-up run per size, or only before the first size (faster, bounded runs)")
     ap.add_argument("--json", default="", help="also write the rows to this JSON file")
     ap.add_argument("--write", action="store_true", help="write docs/results.md even when not on CUDA")
     ap.add_argument("--from-json", default="", help="write docs/results.md from a --json file of a GPU run")
     opts = ap.parse_args(argv)
     if opts.from_json:
         run = json.loads(Path(opts.from_json).read_text())
-        for k in ("config", "frames", "repeat", "flow_steps"):
+        for k in ("config", "frames", "repeat", "flow_steps", "warmup"):
             setattr(opts, k, run.get(k, getattr(opts, k)))
         write_section(run["rows"], opts, run["device"], run["precision"], run["params"], run.get("device_name"),
                       run.get("torch"))
@@ -173,20 +178,19 @@ def main(argv=None) -> list[dict]:
     start = time.perf_counter()
     deadline = start + opts.max_seconds
     device, precision = _device_and_dtype(opts.device, opts.precision)
-    if device.startswith("cuda"):
-        torch.backends.cudnn.benchmark = True
-    model = build(opts.config, device)
+    model = build(opts.config, device)  # cudnn.benchmark stays off, as in the engine
     sync(device)
     params = sum(p.numel() for p in model.parameters())
     print(f"built {opts.config} on {device} in {time.perf_counter() - start:.1f} s: {params:,} parameters", flush=True)
     rows = []
-    for size in [s for s in opts.sizes.split(",") if s]:
+    for i, size in enumerate([s for s in opts.sizes.split(",") if s]):
         if time.perf_counter() > deadline:
             print(f"--max-seconds reached: {size} not run", flush=True)
             rows.append({"size": size, "skipped": True})
             continue
         try:
-            rows.append(bench_size(model, size, opts, device, precision, start, deadline))
+            rows.append(bench_size(model, size, opts, device, precision, start, deadline,
+                                   warm_up=opts.warmup == "each" or i == 0))
         except torch.OutOfMemoryError as exc:
             print(f"{size}: out of memory ({str(exc).splitlines()[0]})", flush=True)
             rows.append({"size": size, "oom": True})
@@ -194,7 +198,8 @@ def main(argv=None) -> list[dict]:
         name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.machine()
         Path(opts.json).write_text(json.dumps({"config": opts.config, "device": device, "precision": precision,
                                                "params": params, "frames": opts.frames, "repeat": opts.repeat,
-                                               "flow_steps": opts.flow_steps, "device_name": name,
+                                               "flow_steps": opts.flow_steps, "warmup": opts.warmup,
+                                               "device_name": name,
                                                "torch": torch.__version__, "rows": rows}, indent=1))
     if device.startswith("cuda") or opts.write:
         write_section(rows, opts, device, precision, params)
@@ -207,22 +212,24 @@ def write_section(rows, opts, device: str, precision: str, params: int, name=Non
     lines = [
         f"`python bench/gnvcvd_gpu.py --config {opts.config} --frames {opts.frames} --repeat {opts.repeat}` on "
         f"{name}, {precision}, torch {version or torch.__version__}; {params:,} parameters (seeded random weights), one "
-        f"{opts.frames}-frame GOP per size, FlowSteps {opts.flow_steps}; medians after one warm-up. encode = VAE "
+        f"{opts.frames}-frame GOP per size, FlowSteps {opts.flow_steps}; medians after an untimed warm-up "
+        f"({'per size' if getattr(opts, 'warmup', 'each') == 'each' else 'before the first size only'}); runs 0 = "
+        "the warm-up itself. encode = VAE "
         "encode + latent-codec compress; decode = decompress + DiT steps + VAE decode.",
         "",
-        "| size | encode ms/frame | decode ms/frame | peak GB | seed enc | seed dec | seed GB | VAE enc ms | compress ms | decompress ms | DiT ms/step | VAE dec ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| size | runs | encode ms/frame | decode ms/frame | peak GB | seed enc | seed dec | seed GB | VAE enc ms | compress ms | decompress ms | DiT ms/step | VAE dec ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         se, sd, sg = SEED.get(r["size"], (float("nan"),) * 3)
         if r.get("skipped") or r.get("oom"):
-            lines.append(f"| {r['size']} | {'not run (time)' if r.get('skipped') else 'out of memory'} | | | "
+            lines.append(f"| {r['size']} | 0 | {'not run (time)' if r.get('skipped') else 'out of memory'} | | | "
                          f"{se:.0f} | {sd:.0f} | {sg:.2f} | | | | | |")
             continue
         st = r["stages_ms"]
         dit = [v for k, v in st.items() if k.startswith("dit step")]
         lines.append(
-            f"| {r['size']} | {r['enc_ms']:.0f} | {r['dec_ms']:.0f} | {r['peak_gb']:.2f} | {se:.0f} | {sd:.0f} | "
+            f"| {r['size']} | {r['runs']} | {r['enc_ms']:.0f} | {r['dec_ms']:.0f} | {r['peak_gb']:.2f} | {se:.0f} | {sd:.0f} | "
             f"{sg:.2f} | {st.get('vae encode', 0):.0f} | {st.get('codec compress', 0):.0f} | "
             f"{st.get('codec decompress', 0):.0f} | {statistics.mean(dit) if dit else 0:.0f} | {st.get('vae decode', 0):.0f} |")
     path = update_section(ROOT / "docs" / "results.md", "gnvcvd-gpu",

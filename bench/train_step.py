@@ -51,7 +51,7 @@ def bench_stage(stage: str, opts, run_dir: Path, init: Path) -> dict:
             f"--Data={opts.data}", "--Images=", "--CacheDir=", f"--Steps={total}", f"--BatchSize={batch}",
             f"--Frames={frames}", f"--Crop={crop}", f"--Workers={workers}", f"--LogEvery={opts.log_every}",
             f"--CheckpointEvery={10 ** 6}", "--Progress=0", "--Verbosity=0", f"--WarmupSteps={total}",
-            "--MaxFrames=0", *opts.extra]
+            "--MaxFrames=0", "--MaxStride=1", *opts.extra]
     if opts.max_seconds_per_stage:
         argv.append(f"--MaxSeconds={opts.max_seconds_per_stage}")
     if stage in ("I", "II"):

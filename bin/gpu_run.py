@@ -120,9 +120,10 @@ class Run:
         if budget < 20:
             self.summary["phases"]["paper"] = {"skipped": "no time"}
             return
-        args = ["--json", self.out / "bench-gnvcvd.json", "--max-seconds", int(budget * 0.6)]
+        args = ["--json", self.out / "bench-gnvcvd.json", "--max-seconds", int(budget * 0.55)]
         args += (["--device", "cpu", "--config", "gnvc-vd-tiny", "--sizes", "64x64", "--frames", 5, "--repeat", 1,
-                  "--flow-steps", 1] if self.dry else ["--repeat", 1])
+                  "--flow-steps", 1] if self.dry else ["--repeat", 1, "--warmup", "first",
+                                                        "--sizes", "640x480,1280x720,1920x1080"])
         r = self.sh([sys.executable, "bench/gnvcvd_gpu.py", *args], budget, "paper-size timings")
         self.summary["phases"]["paper"] = {"rc": r["rc"], "seconds": r["seconds"]}
 
@@ -252,9 +253,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu-dir", default=str(ROOT / ".gpu"))
     ap.add_argument("--tmp", default="/tmp/gvcodec-gpu-run")
     ap.add_argument("--budget", type=float, default=510.0, help="seconds for the whole run")
-    ap.add_argument("--paper-seconds", type=float, default=130.0)
-    ap.add_argument("--givic-seconds", type=float, default=50.0)
-    ap.add_argument("--train-bench-seconds", type=float, default=90.0)
+    ap.add_argument("--paper-seconds", type=float, default=170.0)
+    ap.add_argument("--givic-seconds", type=float, default=35.0)
+    ap.add_argument("--train-bench-seconds", type=float, default=70.0)
     ap.add_argument("--reserve", type=float, default=60.0, help="seconds kept for training, conversion and RD")
     opts = ap.parse_args(argv)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
