@@ -188,3 +188,28 @@ def test_gpu_bench_runs_on_the_device():
         rows = bench.main(["--device", "meta", "--config", "gnvc-vd-tiny", "--sizes", "64x64", "--frames", "5",
                            "--repeat", "1", "--flow-steps", "1", "--max-seconds", "60"])
     assert rows[0]["runs"] == 1 and rows[0]["bytes"] > 0 and "dit step 0" in rows[0]["stages_ms"]
+
+
+@pytest.mark.parametrize("cfg, extra", [
+    ("gnvc-vd-tiny", ["--Frames=5", "--Crop=64", "--AdvWeight=0.1", "--MsssimWeight=0.1"]),
+    ("givic-tiny", ["--Frames=4", "--Crop=32", "--InnerSteps=1"]),
+])
+def test_training_loop_and_conversion_run_on_the_device(cfg, extra, make_yuv, tmp_path):
+    """`gvcodec train` (every stage, the loop with EMA, adversarial term, clipping, checkpoints, then the
+    conversion) on the pretend device, through `gvcodec.testing.vrun` as bin/gpu-run.sh --dry-run does."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    clip, _ = make_yuv(64, 64, 9, name="clip_64x64.yuv")
+    (tmp_path / "MANIFEST.tsv").write_text(f"file\twidth\theight\tframes\tpix_fmt\n{clip.name}\t64\t64\t9\tyuv420p\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gvcodec.testing.vrun", "train", "-c", f"cfg/train/{cfg}.yaml",
+         f"--RunDir={tmp_path / 'run'}", f"--Data={tmp_path / 'MANIFEST.tsv'}", "--Images=", "--CacheDir=",
+         "--Device=meta", "--Workers=0", "--Progress=0", "--LogEvery=1", "--Steps=1", "--BatchSize=1",
+         "--MaxStride=1", "--WarmupSteps=1", "--ConvertClips=1", "--Threads=1", *extra],
+        cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "run" / "final.safetensors").is_file()
