@@ -7,6 +7,7 @@ belongs to it alone; on CUDA, torch's peak allocation is reported.
 
     python bench/givic.py                               # givic-tiny, bus 352x288 (CPU)
     python bench/givic.py --model givic-s --device cuda --gop 32 --gops 4 --overfit-steps 200
+    python bench/givic.py --models givic-s,givic-m,givic-original --device cuda --max-seconds 120   # Table S4 sizes
 
 The model is the registered one (its shipped weights, or the seeded initialization of a bare
 size) unless --weights is given (see docs/givic.md); timings depend only on the architecture, RD
@@ -130,6 +131,8 @@ def decode_once(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="givic-tiny")
+    ap.add_argument("--models", default="", help="comma list: run each model in turn (e.g. givic-s,givic-m,givic-original)")
+    ap.add_argument("--max-seconds", type=float, default=0.0, help="with --models: start no model after this")
     ap.add_argument("--weights", default="")
     ap.add_argument("--input", default=str(REPO.parent / "shared" / "sequences" / "bus_352x288_17f_yuv420p.yuv"))
     ap.add_argument("--width", type=int, default=352)
@@ -152,6 +155,23 @@ def main() -> None:
     if args.payload:  # child: one decode measurement
         print(json.dumps(decode_once(args)))
         return
+    if args.models:
+        start = time.monotonic()
+        for model in [m for m in args.models.split(",") if m]:
+            if args.max_seconds and time.monotonic() - start > args.max_seconds:
+                print(f"--max-seconds reached: {model} not run ({SEED_S4.get(model, '')})", flush=True)
+                continue
+            args.model = model
+            print(f"== {model} ({SEED_S4.get(model, 'no seed figures')})", flush=True)
+            try:
+                run_one(args)
+            except Exception as exc:  # noqa: BLE001 - one size failing (e.g. out of memory) must not stop the others
+                print(f"{model}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", flush=True)
+        return
+    run_one(args)
+
+
+def run_one(args) -> None:
     from gvcodec.report.results_md import update_section
 
     t_enc, payloads = encode_table(args)

@@ -47,9 +47,11 @@ class _IntTableModule(nn.Module):
         self._tables_key: tuple | None = None
 
     def _set_tables(self, tables: IntTables) -> None:
-        self.table_freqs = torch.from_numpy(tables.freqs.copy())
-        self.table_offsets = torch.from_numpy(tables.offsets.copy())
-        self.table_lengths = torch.from_numpy(tables.lengths.copy())
+        # The buffers stay where the module is (the coder reads them once, as numpy, on the CPU).
+        dev = self.table_lengths.device
+        self.table_freqs = torch.from_numpy(tables.freqs.copy()).to(dev)
+        self.table_offsets = torch.from_numpy(tables.offsets.copy()).to(dev)
+        self.table_lengths = torch.from_numpy(tables.lengths.copy()).to(dev)
         self._tables, self._tables_key = tables, self._key()
 
     def _key(self) -> tuple:
@@ -164,7 +166,8 @@ class GaussianConditional(_IntTableModule):
 
     def skip_index_for(self, threshold: float) -> int:
         """Skip index for a scale threshold: levels with scale below it are not coded."""
-        return int(torch.searchsorted(self.scale_levels, torch.tensor([float(threshold)], dtype=torch.float64))[0])
+        return int(torch.searchsorted(self.scale_levels, torch.tensor([float(threshold)], dtype=torch.float64,
+                                                             device=self.scale_levels.device))[0])
 
     @staticmethod
     def symbols(y: torch.Tensor, means: torch.Tensor | None = None) -> torch.Tensor:
@@ -177,8 +180,10 @@ class GaussianConditional(_IntTableModule):
         return self._coder.encode(_np(symbols), _np(indexes), self.int_tables(), skip_index)
 
     def decompress(self, data: bytes, indexes: torch.Tensor) -> torch.Tensor:
-        """Decode int32 symbols shaped like ``indexes`` (raises BitstreamError / MismatchError)."""
-        return torch.from_numpy(self._coder.decode(data, _np(indexes), self.int_tables()))
+        """Decode int32 symbols shaped like ``indexes``, on the indexes' device (raises BitstreamError /
+        MismatchError). The coder runs on the CPU; only the symbols travel back."""
+        out = torch.from_numpy(self._coder.decode(data, _np(indexes), self.int_tables()))
+        return out.to(indexes.device) if isinstance(indexes, torch.Tensor) else out
 
 
 class FactorizedPrior(_IntTableModule):
@@ -247,9 +252,10 @@ class FactorizedPrior(_IntTableModule):
             z = z.astype(np.int64)
         return self._coder.encode(z, self._indexes(z.shape), self.int_tables())
 
-    def decompress(self, data: bytes, shape) -> torch.Tensor:
-        """Decode int32 hyper-latents of the given (B, C, ...) shape."""
-        return torch.from_numpy(self._coder.decode(data, self._indexes(tuple(shape)), self.int_tables()))
+    def decompress(self, data: bytes, shape, device=None) -> torch.Tensor:
+        """Decode int32 hyper-latents of the given (B, C, ...) shape (on `device`; default CPU)."""
+        out = torch.from_numpy(self._coder.decode(data, self._indexes(tuple(shape)), self.int_tables()))
+        return out.to(device) if device is not None else out
 
     def check_decode(self, data: bytes, z_hat, what: str = "z") -> None:
         """Decode ``data`` and raise MismatchError unless it gives ``z_hat`` (--CheckDecode=1)."""

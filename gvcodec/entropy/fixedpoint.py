@@ -246,7 +246,7 @@ def from_float(module: nn.Module, q: QFormat = QFormat(), input_frac: int = 0) -
         w_scale = float(1 << q.weight_frac)
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             w = m.weight.detach().to(torch.float64)
-            b = m.bias.detach().to(torch.float64) if m.bias is not None else torch.zeros(w.shape[1 if isinstance(m, nn.ConvTranspose2d) else 0], dtype=torch.float64)
+            b = m.bias.detach().to(torch.float64) if m.bias is not None else torch.zeros(w.shape[1 if isinstance(m, nn.ConvTranspose2d) else 0], dtype=torch.float64, device=w.device)
             wq, bq = torch.round(w * w_scale), torch.round(b * float(1 << (frac + q.weight_frac)))
             if isinstance(m, nn.Linear):
                 layers.append(IntLinear(wq, bq, frac, q))

@@ -77,9 +77,9 @@ def msssim_tensor(x: torch.Tensor, y: torch.Tensor, scales: int | None = None) -
 
 def _reduced_msssim(x: torch.Tensor, y: torch.Tensor, scales: int) -> torch.Tensor:
     """The multi-scale loop of pytorch_msssim.ms_ssim, for any number of scales."""
-    kept = torch.tensor(WANG_WEIGHTS[:scales], dtype=x.dtype)
+    kept = torch.tensor(WANG_WEIGHTS[:scales], dtype=x.dtype, device=x.device)
     weights = (kept / kept.sum()).view(-1, 1, 1)
-    win = _fspecial_gauss_1d(WINDOW, SIGMA).repeat([x.shape[1], 1, 1, 1])
+    win = _fspecial_gauss_1d(WINDOW, SIGMA).to(x.device).repeat([x.shape[1], 1, 1, 1])
     terms = []
     for level in range(scales):
         ssim_per_channel, cs = _ssim(x, y, data_range=1.0, win=win, size_average=False)

@@ -214,11 +214,11 @@ def build_dataset(data: str, images: str, image_fraction: float, spec: ClipSpec,
 
 
 def make_loader(dataset: Dataset, start: int, stop: int, batch: int, rank: int = 0, world: int = 1,
-                workers: int = 0) -> DataLoader:
+                workers: int = 0, pin_memory: bool = False) -> DataLoader:
     """A DataLoader over steps start..stop-1 (each batch is one step of this rank)."""
     # Its own generator: a DataLoader otherwise draws its base seed from the global RNG, which would
     # make a resumed run (new loader after the RNG restore) diverge from an uninterrupted one.
     return DataLoader(dataset, batch_size=batch, sampler=StepSampler(start, stop, batch, rank, world),
                       generator=torch.Generator().manual_seed(0), num_workers=workers, worker_init_fn=_worker_init if workers else None,
-                      prefetch_factor=2 if workers else None, persistent_workers=False,
+                      prefetch_factor=4 if workers else None, persistent_workers=False, pin_memory=pin_memory,
                       multiprocessing_context="spawn" if workers and torch.cuda.is_initialized() else None)

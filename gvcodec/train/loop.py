@@ -35,6 +35,10 @@ from gvcodec.train.progress import TERM_COLUMNS, CsvLog
 from gvcodec.train.stages import draw_qp, select_trainable
 
 PREVIOUS = {"I": "0", "II": "I"}
+# Throughput of the last train_stage call in this process (bench/train_step.py): steps, wall seconds
+# of the step loop, host seconds spent waiting for the data loader, and (seconds, data seconds) after
+# each step in "marks".
+LAST_STATS: dict = {}
 
 
 class Interrupted(GvcodecError):
@@ -148,7 +152,10 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
         perceptual = PerceptualLoss(opts.perceptual_weights).to(device)
     stage_model = family.stage_model(model, stage, opts, perceptual).to(device)
     stage_model.bf16 = device.type == "cuda" and opts.bf16 != "0" or opts.bf16 == "1"
-    optimizer = make_optimizer(model, opts.learning_rate, opts.weight_decay, parse_betas(opts.betas))
+    optimizer = make_optimizer(model, opts.learning_rate, opts.weight_decay, parse_betas(opts.betas),
+                               fused=device.type == "cuda")
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop sizes: the autotuned kernels are reused every step
     ema = Ema(model, opts.ema_decay) if opts.ema_decay > 0 else None
     disc = disc_opt = None
     if opts.adv_weight > 0 and stage in ("0", "II"):
@@ -190,7 +197,10 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
         f"training {len(trained)} tensors ({sum(p.numel() for p in model.parameters() if p.requires_grad):,} parameters)")
     find_unused = family.find_unused(stage, dataset.images is not None, disc is not None)
     net = dist.wrap(stage_model, world, device, find_unused)
-    loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers)
+    if opts.compile:
+        net = torch.compile(net)
+    loader = make_loader(dataset, start, opts.steps, opts.batch_size, world.rank, world.size, opts.workers,
+                         pin_memory=device.type == "cuda")
     log = CsvLog(folder / "log.csv", start) if world.is_main else None
     display = TrainDisplay(opts.progress if world.is_main else "0", TERM_COLUMNS)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -212,9 +222,17 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
     t_start = time.monotonic()
     display.start(f"stage {stage}", start, opts.steps)
     step = start
+    LAST_STATS.clear()
+    LAST_STATS.update(steps=0, seconds=0.0, data_seconds=0.0, marks=[])
+    batches = iter(loader)
     try:
         with _Signals() as signals:
-            for video in loader:
+            while True:
+                t_wait = time.monotonic()
+                video = next(batches, None)
+                LAST_STATS["data_seconds"] += time.monotonic() - t_wait
+                if video is None:
+                    break
                 video = video.to(device, non_blocking=True)
                 lr = learning_rate(step, opts.learning_rate, opts.steps, opts.warmup_steps, opts.min_lr_ratio)
                 for group in optimizer.param_groups:
@@ -231,16 +249,18 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                     loss = loss + opts.adv_weight * g_loss
                     terms["adv_g"] = g_loss.detach()
                     disc.requires_grad_(True)
-                if not torch.isfinite(loss):
+                # No host synchronisation per step: the loss and the gradient norm stay on the device
+                # and are read (and checked for finiteness) on log steps only.
+                if log_now and not torch.isfinite(loss):
                     raise GvcodecError(f"stage {stage}: loss is not finite at step {step} (qp {qp}); "
                                        f"lower LearningRate or check the data")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if opts.grad_clip > 0:
-                    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, opts.grad_clip))
-                else:
-                    grad_norm = float(torch.linalg.vector_norm(torch.stack(
-                        [p.grad.detach().norm() for p in params if p.grad is not None])))
+                    grad_norm = torch.nn.utils.clip_grad_norm_(params, opts.grad_clip)
+                elif log_now:
+                    grad_norm = torch.linalg.vector_norm(torch.stack(
+                        [p.grad.detach().norm() for p in params if p.grad is not None]))
                 optimizer.step()
                 if ema is not None:
                     ema.update(model)
@@ -256,6 +276,9 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                     disc_opt.step()
                     terms["adv_d"] = d_loss.detach()
                 step += 1
+                LAST_STATS["steps"] += 1
+                LAST_STATS["seconds"] = time.monotonic() - t_start
+                LAST_STATS["marks"].append((LAST_STATS["seconds"], LAST_STATS["data_seconds"]))
                 if log_now:
                     values = {k: float(v) for k, v in terms.items()}
                     values["loss"] = float(loss.detach())
@@ -263,13 +286,15 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                         values["psnr"] = out["psnr"]
                     values = dist.mean_over_ranks(values)
                     row = {"step": step, "stage": stage, "qp": qp, "lambda": lam if stage != "0" else None,
-                           "lr": lr, "grad_norm": grad_norm, "seconds": elapsed + time.monotonic() - t_start, **values}
+                           "lr": lr, "grad_norm": float(grad_norm), "seconds": elapsed + time.monotonic() - t_start, **values}
                     if log is not None:
                         log.write(row)
                     display.update(step, row)
-                stop = _stop_requested(signals.code)
+                time_up = bool(opts.max_seconds) and time.monotonic() - t_start >= opts.max_seconds
+                code = _stop_requested(max(signals.code, int(time_up)))
+                stop, time_up = (code if code > 1 else 0), code == 1
                 pause = bool(opts.stop_after) and step - start >= opts.stop_after and step < opts.steps
-                if step % opts.checkpoint_every == 0 or step == opts.steps or stop or pause:
+                if step % opts.checkpoint_every == 0 or step == opts.steps or stop or pause or time_up:
                     checkpoint(step)
                 if stop:
                     exc = Interrupted(f"stage {stage} interrupted at step {step}; checkpoint written to {folder}, "
@@ -279,10 +304,17 @@ def train_stage(opts, stage: str, run_dir: Path, world: dist.World, device: torc
                 if pause:
                     say(f"stage {stage}: stopped at step {step} of {opts.steps} (StopAfter); continue with --Resume=1")
                     return None
+                if time_up and step < opts.steps:
+                    say(f"stage {stage}: MaxSeconds {opts.max_seconds:g} reached at step {step} of {opts.steps}; "
+                        f"the stage output holds the weights so far")
+                    break
                 if step >= opts.steps:
                     break
     finally:
         display.stop()
+        # Drop the loader's iterator now (its workers shut down here), not when the traceback of an
+        # interrupt is freed at interpreter exit, where the worker shutdown can hang.
+        batches = None  # noqa: F841
     if start == 0 and opts.steps == 0:
         checkpoint(0)
     if world.is_main:

@@ -72,6 +72,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     _o("Seed", "", parse_int, 0, "seed of the initialisation, the data and every random draw", _R, range=(0, 2**31 - 1)),
     _o("Device", "", str, "auto", "torch device: auto (cuda when present, with torchrun: cuda:LOCAL_RANK), cpu, cuda, cuda:N", _R),
     _o("Threads", "", parse_int, 0, "torch CPU threads (0 = torch default)", _R, range=(0, 256)),
+    _o("Compile", "", parse_bool, False, "torch.compile the stage's loss module (CUDA; first steps compile)", _R),
     _o("Bf16", "", str, "auto", "bf16 autocast of VAE and DiT: auto (on CUDA), 1, 0", _R, choices=("auto", "1", "0")),
     _o("Convert", ("--convert",), str, "", "convert this checkpoint to final weights (with -o) instead of training", _R),
     _o("OutputFile", "-o", str, "", "output weights file of --convert (default: RunDir/final.safetensors)", _R),
@@ -138,6 +139,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     # -- checkpoints and logging -----------------------------------------------------------------
     _o("StopAfter", "", parse_int, 0, "stop (with a checkpoint) after N steps in this invocation, to train in "
        "resumable chunks; 0 = run the stage to its end", _C, range=(0, 10**9)),
+    _o("MaxSeconds", "", parse_float, 0.0, "end the stage after this many seconds of training in this invocation, "
+       "with a checkpoint and the stage output from the weights so far (a deadline for time-boxed runs); 0 = no "
+       "limit", _C, range=(0.0, 1e9)),
     _o("CheckpointEvery", "", parse_int, 500, "write a checkpoint every K steps (and at the end, and on SIGINT/SIGTERM)", _C, range=(1, 10**9)),
     _o("KeepCheckpoints", "", parse_int, 3, "checkpoints kept per stage (older ones are deleted)", _C, range=(1, 10**6)),
     _o("LogEvery", "", parse_int, 10, "CSV log row (and PSNR) every N steps", _C, range=(1, 10**9)),

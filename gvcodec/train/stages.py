@@ -113,7 +113,7 @@ class StageModel(nn.Module):
             or None, "psnr": dB of the decoded clip or None}.
         """
         if self.stage == "0":
-            return self._stage0(video)
+            return self._stage0(video, with_psnr)
         return self._coded(video, qp, lam, with_psnr)
 
     def _pixel_terms(self, rec: Tensor, video: Tensor, terms: dict) -> Tensor:
@@ -126,7 +126,7 @@ class StageModel(nn.Module):
             extra = extra + self.w["PerceptualWeight"] * terms["perceptual"]
         return extra
 
-    def _stage0(self, video: Tensor) -> dict:
+    def _stage0(self, video: Tensor, with_psnr: bool = True) -> dict:
         vae = self.model.vae
         with self._autocast(video):
             mu = vae.encode(video)
@@ -135,7 +135,8 @@ class StageModel(nn.Module):
         terms = {"l1": (rec - video).abs().mean(), "mse": pixel_mse(rec, video), "latent_reg": mu.pow(2).mean()}
         loss = self.w["L1Weight"] * terms["l1"] + self.w["MseWeight"] * terms["mse"] \
             + self.w["LatentRegWeight"] * terms["latent_reg"] + self._pixel_terms(rec, video, terms)
-        return {"loss": loss, "terms": {k: v.detach() for k, v in terms.items()}, "recon": rec, "psnr": psnr(rec, video)}
+        quality = psnr(rec, video) if with_psnr else None  # a host sync: log steps only
+        return {"loss": loss, "terms": {k: v.detach() for k, v in terms.items()}, "recon": rec, "psnr": quality}
 
     def _velocity(self, x: Tensor, t: Tensor, cond: Tensor, video: Tensor) -> Tensor:
         with self._autocast(video):
@@ -143,7 +144,7 @@ class StageModel(nn.Module):
 
     def _coded(self, video: Tensor, qp: int, lam: float, with_psnr: bool) -> dict:
         x1 = self._encode(video)
-        with torch.autocast(video.device.type, enabled=False):
+        with torch.autocast("cuda", enabled=False) if video.is_cuda else contextlib.nullcontext():
             out = self.model.codec(x1, qp, self.quant_mode)
         xc, cond = out["latents"], torch.cat([out["latents"], out["context"]], 1)
         terms = {"bpp": bits_per_pixel(out["bits"], video), "codec_mse": F.mse_loss(xc, x1)}
@@ -169,7 +170,7 @@ class StageModel(nn.Module):
                 rec = self.model.vae.decode(refined, clamp=False).float()
             terms["pixel_mse"] = pixel_mse(rec, video)
             dist = dist + self.w["PixelWeight"] * terms["pixel_mse"] + self._pixel_terms(rec, video, terms)
-            quality = psnr(rec, video)
+            quality = psnr(rec, video) if with_psnr else None
         elif with_psnr:
             with torch.no_grad(), self._autocast(video):
                 quality = psnr(self.model.vae.decode(refined.detach()).float(), video)

@@ -181,7 +181,8 @@ class Givic(nn.Module):
         cfg = self.cfg
         grid = [-(-s // z) for s, z in zip(sizes[level], cfg.token_size)]
         pgrid = [-(-s // z) for s, z in zip(sizes[level - 1], cfg.token_size)]
-        return ends, parent_index(grid, pgrid, cfg.token_size, sizes[level], sizes[level - 1])
+        pidx = parent_index(grid, pgrid, cfg.token_size, sizes[level], sizes[level - 1])
+        return ends, pidx.to(self.state_init.device)
 
     def sample(self, grids, s0, size, steps: int, seed: int) -> list[torch.Tensor]:
         """Coarse-to-fine sampling; returns the final prediction of every level (coarsest first)."""

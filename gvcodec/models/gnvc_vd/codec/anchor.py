@@ -24,7 +24,7 @@ from gvcodec.entropy.tables import ScaleTable
 from gvcodec.errors import BitstreamError
 from gvcodec.models.gnvc_vd.codec.coding import StepCoder, gaussian_conditional, checkerboard
 from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
-from gvcodec.models.gnvc_vd.codec.integer import int_channel_scale, to_int
+from gvcodec.models.gnvc_vd.codec.integer import TwinsFollowModule, int_channel_scale, to_int
 from gvcodec.models.gnvc_vd.codec.layers import (
     AttentionBlock,
     CheckerboardConv,
@@ -43,7 +43,7 @@ def _rbbs(n: int) -> list[nn.Module]:
     return [ResidualBottleneckBlock(n) for _ in range(3)]
 
 
-class AnchorLatentCodec(nn.Module):
+class AnchorLatentCodec(TwinsFollowModule, nn.Module):
     """ELIC-style anchor latent codec.
 
     Args:
@@ -119,6 +119,7 @@ class AnchorLatentCodec(nn.Module):
             "param_aggregation": to_int(self.param_aggregation, q),
             "gain_dec": [int_channel_scale(self.gain_dec.vector(i), q) for i in range(self.cfg.qp_levels)],
         }
+        self._place_twins()  # some pieces (CheckerboardConv.plain, LUTs) are built on the CPU
         return self._int
 
     def _twins(self) -> dict:
@@ -127,7 +128,7 @@ class AnchorLatentCodec(nn.Module):
     def _code(self, z_hat: torch.Tensor, qp: int, coder: StepCoder, y: torch.Tensor | None) -> torch.Tensor:
         """Prior path + y steps, identical for encoder and decoder; returns the decoded latent (Q(f))."""
         t, f = self._twins(), self.cfg.act_frac
-        hyper = t["h_s"](z_hat.to(torch.float64) * float(1 << f))
+        hyper = t["h_s"](z_hat.to(self._module_device(), torch.float64) * float(1 << f))
         h, w = hyper.shape[-2:]
         anchor = checkerboard(h, w, 0, hyper.device)
         ys = y.split(self.groups, dim=1) if y is not None else [None] * len(self.groups)
@@ -174,7 +175,7 @@ class AnchorLatentCodec(nn.Module):
         if not parts:
             raise BitstreamError(f"{what}: empty payload")
         zh, zw = size[0] // self.cfg.anchor_stride, size[1] // self.cfg.anchor_stride
-        z_hat = self.z_prior.decompress(parts[0], (1, self.cfg.anchor_n, zh, zw), qp)
+        z_hat = self.z_prior.decompress(parts[0], (1, self.cfg.anchor_n, zh, zw), qp, self._module_device())
         coder = StepCoder(self.gaussian, self.cfg.act_frac, parts=parts[1:], what=what)
         x_hat_q = self._code(z_hat, qp, coder, None)
         coder.finish()

@@ -24,6 +24,36 @@ from gvcodec.models.gnvc_vd.codec.layers import (
 )
 
 
+class TwinsFollowModule:
+    """Mixin of the codecs that cache integer twins in ``self._int`` (a plain dict, kept out of the
+    state dict so weight digests do not change): ``.to(device)``, ``.cuda()``, ``.cpu()`` move the
+    twins with the module (device only: the twins stay integer-valued float64 whatever dtype the
+    module is cast to). Twins built by ``freeze`` are placed on the module's device.
+
+    Exactness on any device: twin weights are ``round(w * 2**k)`` (exact wherever computed), LUTs are
+    tabulated on the CPU (``IntLUT.from_function``) and then moved, and every sum of the twins is an
+    integer below 2**53 in float64, exact in any order on the CPU or a GPU (no TF32 in float64; the
+    device convolutions are unfold + matmul, never FFT/Winograd).
+    """
+
+    _int: dict | None
+
+    def _module_device(self) -> torch.device:
+        p = next(self.parameters(), None)
+        return p.device if p is not None else torch.device("cpu")
+
+    def _place_twins(self) -> None:
+        dev = self._module_device()
+        for value in (self._int or {}).values():
+            for m in value if isinstance(value, list) else [value]:
+                m.to(dev)
+
+    def _apply(self, fn, recurse=True):
+        out = super()._apply(fn, recurse)
+        self._place_twins()
+        return out
+
+
 def _clamp(x: torch.Tensor, q: QFormat) -> torch.Tensor:
     m = float(2**q.act_bits - 1)
     return x.clamp(-m, m)

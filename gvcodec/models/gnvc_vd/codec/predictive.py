@@ -28,7 +28,7 @@ from gvcodec.entropy.tables import ScaleTable
 from gvcodec.errors import BitstreamError
 from gvcodec.models.gnvc_vd.codec.coding import StepCoder, gaussian_conditional, dual_masks
 from gvcodec.models.gnvc_vd.codec.config import LatentCodecConfig
-from gvcodec.models.gnvc_vd.codec.integer import int_channel_scale, to_int
+from gvcodec.models.gnvc_vd.codec.integer import TwinsFollowModule, int_channel_scale, to_int
 from gvcodec.models.gnvc_vd.codec.layers import DCBlock, DownBlock, QpGain, UpBlock
 from gvcodec.models.gnvc_vd.codec.qp_prior import QpFactorizedPrior
 
@@ -37,7 +37,7 @@ _INT_PARTS = ("feature_adaptor_i", "feature_adaptor_p", "extractor_t", "extracto
               "temporal_prior", "prior_fusion", "spatial_prior", "dec_up", "dec_body")
 
 
-class PredictiveLatentCodec(nn.Module):
+class PredictiveLatentCodec(TwinsFollowModule, nn.Module):
     """Conditional latent codec in the DCVC-RT P layout.
 
     Args:
@@ -127,6 +127,7 @@ class PredictiveLatentCodec(nn.Module):
         t["q_feature"] = [int_channel_scale(self.q_feature.vector(i), q) for i in range(rows)]
         t["q_decoder"] = [int_channel_scale(self.q_decoder.vector(i), q) for i in range(rows)]
         self._int = t
+        self._place_twins()  # some pieces (LUTs) are built on the CPU
         return t
 
     def _twins(self) -> dict:
@@ -146,7 +147,7 @@ class PredictiveLatentCodec(nn.Module):
     def _code(self, z_hat, ctx_t_q, ctx_q, qp: int, coder: StepCoder, y: torch.Tensor | None) -> torch.Tensor:
         """Prior path, both steps and the decoder, identical for encoder and decoder -> feature_q."""
         t, f = self._twins(), self.cfg.act_frac
-        hyper = t["hyper_decoder"](z_hat.to(torch.float64) * float(1 << f))
+        hyper = t["hyper_decoder"](z_hat.to(ctx_q.device, torch.float64) * float(1 << f))
         params = t["prior_fusion"](torch.cat([hyper, t["temporal_prior"](ctx_t_q)], 1))
         qstep, s0, m0 = params.chunk(3, 1)
         qstep = qstep.clamp_min(float(1 << (f - 1)))  # q_step >= 0.5
@@ -190,7 +191,7 @@ class PredictiveLatentCodec(nn.Module):
             raise BitstreamError(f"{what}: empty payload")
         ctx_t_q, ctx_q = self.context(feat_q, qp)
         h, w = feat_q.shape[-2:]
-        z_hat = self.z_prior.decompress(parts[0], (1, self.cfg.pred_z, h // 8, w // 8), qp)
+        z_hat = self.z_prior.decompress(parts[0], (1, self.cfg.pred_z, h // 8, w // 8), qp, feat_q.device)
         coder = StepCoder(self.gaussian, self.cfg.act_frac, parts=parts[1:], what=what)
         feature_q = self._code(z_hat, ctx_t_q, ctx_q, qp, coder, None)
         coder.finish()

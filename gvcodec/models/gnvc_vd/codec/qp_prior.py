@@ -96,9 +96,11 @@ class QpFactorizedPrior(_IntTableModule):
         z = _np(z_hat).astype(np.int64)
         return self._coder.encode(z, self._indexes(z.shape, qp), self.int_tables())
 
-    def decompress(self, data: bytes, shape, qp: int) -> torch.Tensor:
-        """Decode int32 hyper-latents of the given shape (raises BitstreamError / MismatchError)."""
-        return torch.from_numpy(self._coder.decode(data, self._indexes(tuple(shape), qp), self.int_tables()))
+    def decompress(self, data: bytes, shape, qp: int, device=None) -> torch.Tensor:
+        """Decode int32 hyper-latents of the given shape, on `device` (default: the prior's), raising
+        BitstreamError / MismatchError. The coder runs on the CPU; only the symbols travel."""
+        out = torch.from_numpy(self._coder.decode(data, self._indexes(tuple(shape), qp), self.int_tables()))
+        return out.to(self.h.device if device is None else device)
 
     def check_decode_qp(self, data: bytes, z_hat, qp: int, what: str = "z") -> None:
         """Decode `data` and raise MismatchError unless it gives z_hat (--CheckDecode=1)."""
