@@ -2,7 +2,7 @@
 # bin/gpu-verify.sh DIR: check and record what bin/gpu-run.sh brought back (docs/training.md, "GPU runs").
 #   1. decodes DIR/gnvc-cuda-fp32.gvc and DIR/givic-cuda.gvc on the CPU: symbol hashes checked per unit
 #      (-dph 0: float synthesis differs across devices, so picture MD5s are not compared)
-#   2. writes the GPU sections of docs/results.md from DIR/bench-gnvcvd.json and DIR/bench-train.json
+#   2. writes the GPU sections of docs/results.md from DIR/bench-gnvc-vd.json and DIR/bench-train.json
 #   3. with DIR/final.safetensors: bin/ctc.sh on two clips, shipped vs returned weights (x264 anchor)
 set -u
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ for s in gnvc-cuda-fp32 givic-cuda; do
         fi
     fi
 done
-[ -f "$DIR/bench-gnvcvd.json" ] && python3 bench/gnvcvd_gpu.py --from-json "$DIR/bench-gnvcvd.json"
+[ -f "$DIR/bench-gnvc-vd.json" ] && python3 bench/gnvc_vd_gpu.py --from-json "$DIR/bench-gnvc-vd.json"
 [ -f "$DIR/bench-train.json" ] && python3 bench/train_step.py --from-json "$DIR/bench-train.json"
 if [ -f "$DIR/final.safetensors" ] && [ -z "${NO_CTC:-}" ]; then
     CTC_EXTRA="--Threads=2" bin/ctc.sh -s "bus_352x288_17f_yuv420p.yuv davis_bear_854x480_82f.mp4" -q "32 37 42" -f 9 \

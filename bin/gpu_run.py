@@ -4,7 +4,7 @@ Phases, each bounded by the time left (the whole run ends before --budget second
     1 entry   both neural engines encode + decode on the device (bus clip, MD5s checked); GNVC-VD also
               in fp32, its stream kept for CPU decoding later (bin/gpu-verify.sh); the CPU-made streams
               of .gpu/streams decoded on the device (symbol hashes checked; pictures compared)
-    2 paper   bench/gnvcvd_gpu.py at the paper size (1920x1080, 1280x720, 640x480), time-bounded, and
+    2 paper   bench/gnvc_vd_gpu.py at the paper size (1920x1080, 1280x720, 640x480), time-bounded, and
               bench/givic.py for GIViC S, M and Original (bus clip; tables in the log and summary.json)
     3 train   bench/train_step.py: steps/s, pixels/s, data share per stage (0, I, II, P)
     4 fit     continued training of the shipped gnvc-vd-default from its weights: stages 0, I, II with
@@ -12,7 +12,7 @@ Phases, each bounded by the time left (the whole run ends before --budget second
               conversion to OUT/final.safetensors (float16)
     5 rd      the evaluation clip at two QPs with the shipped and the new weights
 
-Writes at most 8 files to OUT: summary.json, gnvc-cuda-fp32.gvc, givic-cuda.gvc, bench-gnvcvd.json,
+Writes at most 8 files to OUT: summary.json, gnvc-cuda-fp32.gvc, givic-cuda.gvc, bench-gnvc-vd.json,
 bench-train.json, train-log.csv, final.safetensors (and gpu-run.log from the shell wrapper).
 --dry-run: the same at tiny sizes on the CPU; the entry points, the training stages and the
 conversion run through the pretend accelerator (`python -m gvcodec.testing.vrun ... --Device=meta`),
@@ -120,11 +120,11 @@ class Run:
         if budget < 20:
             self.summary["phases"]["paper"] = {"skipped": "no time"}
             return
-        args = ["--json", self.out / "bench-gnvcvd.json", "--max-seconds", int(budget * 0.55)]
+        args = ["--json", self.out / "bench-gnvc-vd.json", "--max-seconds", int(budget * 0.55)]
         args += (["--device", "cpu", "--config", "gnvc-vd-tiny", "--sizes", "64x64", "--frames", 5, "--repeat", 1,
                   "--flow-steps", 1] if self.dry else ["--repeat", 1, "--warmup", "first",
                                                         "--sizes", "640x480,1280x720,1920x1080"])
-        r = self.sh([sys.executable, "bench/gnvcvd_gpu.py", *args], budget, "paper-size timings")
+        r = self.sh([sys.executable, "bench/gnvc_vd_gpu.py", *args], budget, "paper-size timings")
         self.summary["phases"]["paper"] = {"rc": r["rc"], "seconds": r["seconds"]}
 
     def givic_sizes(self) -> None:

@@ -176,12 +176,12 @@ def test_engines_encode_and_decode_on_the_device(model, extra, make_yuv, tmp_pat
 
 
 def test_gpu_bench_runs_on_the_device():
-    """bench/gnvcvd_gpu.py's build on the device, anchor codec, DiT steps and VAE (issue #18 (c))."""
+    """bench/gnvc_vd_gpu.py's build on the device, anchor codec, DiT steps and VAE (issue #18 (c))."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "gnvcvd_gpu.py"
-    spec = importlib.util.spec_from_file_location("gnvcvd_gpu_bench", path)
+    path = Path(__file__).resolve().parents[1] / "bench" / "gnvc_vd_gpu.py"
+    spec = importlib.util.spec_from_file_location("gnvc_vd_gpu_bench", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     with VirtualDevice():

@@ -11,10 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-FILES = {"gpu-run.log", "summary.json", "gnvc-cuda-fp32.gvc", "givic-cuda.gvc", "bench-gnvcvd.json",
+FILES = {"gpu-run.log", "summary.json", "gnvc-cuda-fp32.gvc", "givic-cuda.gvc", "bench-gnvc-vd.json",
          "bench-train.json", "train-log.csv", "final.safetensors"}
 
 

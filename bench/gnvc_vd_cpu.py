@@ -3,9 +3,9 @@
 For each resolution: `gvcodec encode` then `gvcodec decode` of the first FRAMES frames of a
 shared clip (one GOP), each in its own process, timed by wall clock with the peak resident
 memory of that process (os.wait4). x264 and x265 (medium, LD-P) code the same frames in the same
-run. Medians over --repeat runs. Writes the `gnvcvd-cpu` section of docs/results.md.
+run. Medians over --repeat runs. Writes the `gnvc-vd-cpu` section of docs/results.md.
 
-    python bench/gnvcvd_cpu.py [--model gnvc-vd-tiny] [--frames 9] [--repeat 1] [--threads 2]
+    python bench/gnvc_vd_cpu.py [--model gnvc-vd-tiny] [--frames 9] [--repeat 1] [--threads 2]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     opts = ap.parse_args()
     rows = [r for label in opts.res.split(",") for r in bench_one(label, Path(opts.shared), opts)]
     lines = [
-        f"`python bench/gnvcvd_cpu.py --model {opts.model} --frames {opts.frames} --repeat {opts.repeat} "
+        f"`python bench/gnvc_vd_cpu.py --model {opts.model} --frames {opts.frames} --repeat {opts.repeat} "
         f"--threads {opts.threads}` on {platform.machine()} ({os.cpu_count()} cores), torch threads "
         f"{opts.threads}; one GOP of {opts.frames} frames per clip, QP 32, FlowSteps 5; whole-process wall "
         "time (model load, I/O, metrics included) and peak RSS; medians over the repeats. Clips: "
@@ -118,7 +118,7 @@ def main() -> None:
         lines.append("")
         lines.append(f"{label}: {opts.model} decodes at {n['dec_fps'] / by['x265']['dec_fps']:.3g}x x265's speed "
                      f"and encodes at {n['enc_fps'] / by['x265']['enc_fps']:.3g}x.")
-    path = update_section(ROOT / "docs" / "results.md", "gnvcvd-cpu", "GNVC-VD on the CPU (bench/gnvcvd_cpu.py)",
+    path = update_section(ROOT / "docs" / "results.md", "gnvc-vd-cpu", "GNVC-VD on the CPU (bench/gnvc_vd_cpu.py)",
                           "\n".join(lines))
     print(f"wrote {path}")
 

@@ -11,11 +11,11 @@ is torch.cuda.max_memory_allocated per size. The seed reports 153 / 1557 ms/fram
 The model is built directly on the device (`with torch.device(...)`: parameters are allocated and
 initialised there from the seeded generator; no CPU initialisation of the 2.33 B parameters), so
 the run starts in seconds. `--max-seconds` bounds the whole run: no new size or repeat starts past
-it, and sizes that did not run are marked so. Writes the `gnvcvd-gpu` section of docs/results.md
+it, and sizes that did not run are marked so. Writes the `gnvc-vd-gpu` section of docs/results.md
 on CUDA (or with --write).
 
-    python bench/gnvcvd_gpu.py [--config gnvc-vd-paper] [--sizes 1920x1080,1280x720,640x480] [--max-seconds 240]
-    python bench/gnvcvd_gpu.py --device cpu --config gnvc-vd-tiny --sizes 128x128 --frames 5 --repeat 1   # smoke run
+    python bench/gnvc_vd_gpu.py [--config gnvc-vd-paper] [--sizes 1920x1080,1280x720,640x480] [--max-seconds 240]
+    python bench/gnvc_vd_gpu.py --device cpu --config gnvc-vd-tiny --sizes 128x128 --frames 5 --repeat 1   # smoke run
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def write_section(rows, opts, device: str, precision: str, params: int, name=Non
     if name is None:
         name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
     lines = [
-        f"`python bench/gnvcvd_gpu.py --config {opts.config} --frames {opts.frames} --repeat {opts.repeat}` on "
+        f"`python bench/gnvc_vd_gpu.py --config {opts.config} --frames {opts.frames} --repeat {opts.repeat}` on "
         f"{name}, {precision}, torch {version or torch.__version__}; {params:,} parameters (seeded random weights), one "
         f"{opts.frames}-frame GOP per size, FlowSteps {opts.flow_steps}; medians after an untimed warm-up "
         f"({'per size' if getattr(opts, 'warmup', 'each') == 'each' else 'before the first size only'}); runs 0 = "
@@ -232,8 +232,8 @@ def write_section(rows, opts, device: str, precision: str, params: int, name=Non
             f"| {r['size']} | {r['runs']} | {r['enc_ms']:.0f} | {r['dec_ms']:.0f} | {r['peak_gb']:.2f} | {se:.0f} | {sd:.0f} | "
             f"{sg:.2f} | {st.get('vae encode', 0):.0f} | {st.get('codec compress', 0):.0f} | "
             f"{st.get('codec decompress', 0):.0f} | {statistics.mean(dit) if dit else 0:.0f} | {st.get('vae decode', 0):.0f} |")
-    path = update_section(ROOT / "docs" / "results.md", "gnvcvd-gpu",
-                          "GNVC-VD paper size on a GPU (bench/gnvcvd_gpu.py)", "\n".join(lines))
+    path = update_section(ROOT / "docs" / "results.md", "gnvc-vd-gpu",
+                          "GNVC-VD paper size on a GPU (bench/gnvc_vd_gpu.py)", "\n".join(lines))
     print(f"wrote {path}")
 
 
