@@ -37,9 +37,11 @@ def results_row(sequence: str, codec: str, qp: int, frames: int, width: int, hei
         measures: further columns (psnr_y, ..., enc_fps); None = empty cell.
     """
     n = max(frames, 1)
-    return {"sequence": sequence, "codec": codec, "qp": qp, "frames": frames, "width": width, "height": height,
-            "fps": round(fps, 6), "bits": bits, "kbps": bits * fps / 1000.0 / n, "bpp": bits / (n * width * height),
-            **measures}
+    row = {"sequence": sequence, "codec": codec, "qp": qp, "frames": frames, "width": width, "height": height,
+           "fps": round(fps, 6), "bits": bits, "kbps": bits * fps / 1000.0 / n, "bpp": bits / (n * width * height),
+           **measures}
+    # in the CSV's column order, extra columns after them
+    return {**{k: row[k] for k in RESULTS_COLUMNS if k in row}, **{k: v for k, v in row.items() if k not in RESULTS_COLUMNS}}
 
 
 def _parse_cell(column: str, text: str):
