@@ -8,6 +8,7 @@ options through their snake_case attribute (``QP`` -> ``qp``, ``SourceWidth`` ->
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
@@ -29,9 +30,18 @@ def parse_int(text: str) -> int:
     return int(text.strip(), 0) if text.strip().lower().startswith(("0x", "-0x")) else int(text.strip())
 
 
+def _pretend_device_active() -> bool:
+    """Whether the device-placement tests' pretend accelerator (gvcodec.testing.devicecheck) is on: only
+    then does `meta` stand for a device (looked up without importing torch)."""
+    check = sys.modules.get("gvcodec.testing.devicecheck")
+    return bool(check is not None and check.ACTIVE[0] > 0)
+
+
 def parse_device(text: str) -> str:
     """A torch device name: cpu, cuda, cuda:N (also mps, xpu); whether it exists is checked where it is used."""
     t = text.strip()
+    if t == "meta" and _pretend_device_active():
+        return t
     if not re.fullmatch(r"(cpu|cuda|mps|xpu)(:\d{1,3})?", t):
         raise ValueError("not a torch device (cpu, cuda, cuda:N)")
     return t

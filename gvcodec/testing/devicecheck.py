@@ -67,6 +67,9 @@ class _DataConstructors(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+ACTIVE = [0]  # VirtualDevice modes entered and not left: while > 0, `--Device=meta` is accepted by the options
+
+
 class VirtualDevice(TorchDispatchMode):
     """Dispatch mode making ``meta`` a pretend accelerator with real (CPU) values."""
 
@@ -78,12 +81,14 @@ class VirtualDevice(TorchDispatchMode):
 
     def __enter__(self):
         self._functions.__enter__()
+        ACTIVE[0] += 1
         return super().__enter__()
 
     def __exit__(self, *exc):
         try:
             return super().__exit__(*exc)
         finally:
+            ACTIVE[0] -= 1
             self._functions.__exit__(*exc)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
