@@ -80,13 +80,29 @@ def make_yuv(tmp_path):
     return make
 
 
+class CliRun(subprocess.CompletedProcess):
+    """A finished `gvcodec` run; `one_line` asserts the bad-input contract."""
+
+    def one_line(self, rc: int | None, *fragments: str) -> "CliRun":
+        """Exit code `rc` (None: any non-zero), no traceback or internal error, exactly one stderr line
+        holding every fragment."""
+        assert self.returncode == rc if rc is not None else self.returncode != 0, self.stderr + self.stdout
+        assert "Traceback" not in self.stderr and "internal error" not in self.stderr, self.stderr
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, self.stderr
+        for fragment in fragments:
+            assert fragment in lines[0], lines[0]
+        return self
+
+
 @pytest.fixture
 def run_cli(tmp_path):
-    """run_cli(*args) -> CompletedProcess of `python -m gvcodec args` in tmp_path."""
+    """run_cli(*args) -> CliRun (a CompletedProcess) of `python -m gvcodec args` in tmp_path."""
 
     def run(*args, check_rc=None):
-        proc = subprocess.run([sys.executable, "-m", "gvcodec", *map(str, args)], cwd=tmp_path,
+        done = subprocess.run([sys.executable, "-m", "gvcodec", *map(str, args)], cwd=tmp_path,
                               capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        proc = CliRun(done.args, done.returncode, done.stdout, done.stderr)
         if check_rc is not None:
             assert proc.returncode == check_rc, proc.stderr + proc.stdout
         return proc

@@ -3,15 +3,6 @@
 import pytest
 
 
-def _one_clear_line(proc, *fragments):
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, proc.stderr
-    for f in fragments:
-        assert f in lines[0], lines[0]
-
-
 @pytest.fixture
 def clip(make_yuv):
     return make_yuv(64, 48, 3)[0]
@@ -26,23 +17,23 @@ def stream(clip, run_cli, tmp_path):
 def test_leftover_bytes(clip, run_cli, tmp_path):
     with open(clip, "ab") as f:
         f.write(b"\0" * 100)
-    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "100 bytes left over")
+    run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "o.gvc").one_line(None, "100 bytes left over")
     assert not (tmp_path / "o.gvc").exists()
 
 
 def test_missing_size(clip, run_cli):
-    _one_clear_line(run_cli("encode", "-i", clip, "-b", "o.gvc"), "-wdt")
+    run_cli("encode", "-i", clip, "-b", "o.gvc").one_line(None, "-wdt")
 
 
 def test_odd_size(clip, run_cli):
-    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 63, "-hgt", 48, "-b", "o.gvc"), "odd")
+    run_cli("encode", "-i", clip, "-wdt", 63, "-hgt", 48, "-b", "o.gvc").one_line(None, "odd")
 
 
 def test_unknown_key_and_w1(clip, run_cli, tmp_path):
-    _one_clear_line(run_cli("encode", "--Bogus=1", "-i", clip), "Unknown option `Bogus'")
+    run_cli("encode", "--Bogus=1", "-i", clip).one_line(None, "Unknown option `Bogus'")
     cfg = tmp_path / "x.cfg"
     cfg.write_text("Bogus : 2\n")
-    _one_clear_line(run_cli("encode", "-c", cfg, "-i", clip), "x.cfg:1 error: Unknown option `Bogus'")
+    run_cli("encode", "-c", cfg, "-i", clip).one_line(None, "x.cfg:1 error: Unknown option `Bogus'")
     ok = run_cli("encode", "-w", 1, "-c", cfg, "-i", clip, "-wdt", 64, "-hgt", 48, "--Codec=x264", "-b", "o.gvc")
     assert ok.returncode == 0 and "warning: Unknown option `Bogus'" in ok.stderr
 
@@ -56,23 +47,22 @@ def test_malformed_cfg_line_warns_and_runs(clip, run_cli, tmp_path):
 
 
 def test_missing_and_unreadable_input(run_cli, tmp_path):
-    _one_clear_line(run_cli("encode", "-i", "nope.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "does not exist")
+    run_cli("encode", "-i", "nope.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc").one_line(None, "does not exist")
     (tmp_path / "dir.yuv").mkdir()
-    _one_clear_line(run_cli("encode", "-i", "dir.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc"), "not a readable file")
+    run_cli("encode", "-i", "dir.yuv", "-wdt", 64, "-hgt", 48, "-b", "o.gvc").one_line(None, "not a readable file")
     (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
-    _one_clear_line(run_cli("encode", "-i", "bad.mp4", "-b", "o.gvc"), "cannot open input")
+    run_cli("encode", "-i", "bad.mp4", "-b", "o.gvc").one_line(None, "cannot open input")
 
 
 def test_unwritable_output(clip, run_cli):
-    _one_clear_line(run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "/nonexistent/dir/o.gvc"),
-                    "cannot write bitstream", "does not exist")
+    run_cli("encode", "-i", clip, "-wdt", 64, "-hgt", 48, "-b", "/nonexistent/dir/o.gvc").one_line(None, "cannot write bitstream", "does not exist")
 
 
 def test_truncated_stream_names_unit_and_offset(stream, run_cli, tmp_path):
     data = stream.read_bytes()
     stream.write_bytes(data[:-30])
     proc = run_cli("decode", "-b", stream, "-o", "d.yuv")
-    _one_clear_line(proc, "truncated", "unit", "byte")
+    proc.one_line(None, "truncated", "unit", "byte")
     assert not (tmp_path / "d.yuv").exists()
 
 
@@ -80,7 +70,7 @@ def test_corrupted_stream_names_unit_and_offset(stream, run_cli):
     data = bytearray(stream.read_bytes())
     data[len(data) // 2] ^= 0xFF
     stream.write_bytes(bytes(data))
-    _one_clear_line(run_cli("decode", "-b", stream), "CRC mismatch in unit", "at byte")
+    run_cli("decode", "-b", stream).one_line(None, "CRC mismatch in unit", "at byte")
 
 
 def test_forged_header_size_is_refused(stream, run_cli):
@@ -93,7 +83,7 @@ def test_forged_header_size_is_refused(stream, run_cli):
     assert payload[0] == 64  # width 64, a one-byte varint
     forged = frame_unit(1, uv(60000) + payload[1:])  # width 60000, with a valid CRC
     stream.write_bytes(data[:head] + forged + data[head + 2 + length + 4:])
-    _one_clear_line(run_cli("decode", "-b", stream), "picture size 60000x48 is beyond")
+    run_cli("decode", "-b", stream).one_line(None, "picture size 60000x48 is beyond")
 
 
 def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
@@ -114,7 +104,7 @@ def test_picture_hash_mismatch_fails_the_decode(stream, run_cli):
 
 def test_decode_of_a_non_stream(run_cli, tmp_path):
     (tmp_path / "x.gvc").write_bytes(b"\x00" * 64)
-    _one_clear_line(run_cli("decode", "-b", "x.gvc"), "not a gvcodec bitstream")
+    run_cli("decode", "-b", "x.gvc").one_line(None, "not a gvcodec bitstream")
 
 
 def test_interrupted_encode_leaves_no_partial_output(tmp_path):

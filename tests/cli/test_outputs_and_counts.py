@@ -8,15 +8,6 @@ import os
 import pytest
 
 
-def _one_line(proc, rc, *fragments):
-    assert proc.returncode == rc, proc.stderr + proc.stdout
-    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, proc.stderr
-    for f in fragments:
-        assert f in lines[0], lines[0]
-
-
 @pytest.fixture
 def clip(make_yuv):
     return make_yuv(64, 48, 3)[0]
@@ -35,58 +26,58 @@ def test_outputs_never_overwrite_an_input(clip, stream, run_cli, tmp_path):
     before = clip.read_bytes()
     for flag in ("-o", "-b"):
         args = ["-b", "o.gvc", "-o", clip] if flag == "-o" else ["-b", clip]
-        _one_line(run_cli("encode", "-i", clip, *ENC, *args), 1, "is the input", "never overwrites")
+        run_cli("encode", "-i", clip, *ENC, *args).one_line(1, "is the input", "never overwrites")
         assert clip.read_bytes() == before
-    _one_line(run_cli("encode", "-i", "./" + clip.name, *ENC, "-b", clip.name), 1, "is the input")
+    run_cli("encode", "-i", "./" + clip.name, *ENC, "-b", clip.name).one_line(1, "is the input")
     os.symlink(clip, tmp_path / "link.yuv")
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-b", "link.yuv"), 1, "is the input")
+    run_cli("encode", "-i", clip, *ENC, "-b", "link.yuv").one_line(1, "is the input")
     assert clip.read_bytes() == before
     data = stream.read_bytes()
-    _one_line(run_cli("decode", "-b", stream, "-o", stream), 1, "is the bitstream")
+    run_cli("decode", "-b", stream, "-o", stream).one_line(1, "is the bitstream")
     assert stream.read_bytes() == data
     assert not (tmp_path / "o.gvc").exists()
 
 
 def test_same_file_for_two_outputs_is_refused_not_exit_70(clip, run_cli, tmp_path):
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-b", "x", "-o", "x"), 1, "same file")
+    run_cli("encode", "-i", clip, *ENC, "-b", "x", "-o", "x").one_line(1, "same file")
     assert not (tmp_path / "x").exists()
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-b", "x.gvc", "--stats", "x.gvc"), 1, "same file")
+    run_cli("encode", "-i", clip, *ENC, "-b", "x.gvc", "--stats", "x.gvc").one_line(1, "same file")
 
 
 def test_read_only_target_is_refused_like_cp_without_f(clip, run_cli, tmp_path):
     target = tmp_path / "ro.gvc"
     target.write_bytes(b"keep me")
     target.chmod(0o444)
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-b", target), 1, "read-only")
+    run_cli("encode", "-i", clip, *ENC, "-b", target).one_line(1, "read-only")
     assert target.read_bytes() == b"keep me"
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-b", "o.gvc", "-o", target), 1, "read-only")
+    run_cli("encode", "-i", clip, *ENC, "-b", "o.gvc", "-o", target).one_line(1, "read-only")
     assert target.read_bytes() == b"keep me" and not (tmp_path / "o.gvc").exists()
 
 
 def test_missing_folder_of_any_output_fails_before_coding(clip, stream, run_cli, tmp_path):
     for extra in (["--stats", "nodir/s.csv"], ["--ResultsFile=nodir/r.csv"], ["--SummaryOutFilename=nodir/s.txt"]):
-        _one_line(run_cli("encode", "-i", clip, *ENC, "-b", "o.gvc", "-o", "r.yuv", *extra), 1, "does not exist")
+        run_cli("encode", "-i", clip, *ENC, "-b", "o.gvc", "-o", "r.yuv", *extra).one_line(1, "does not exist")
         assert not (tmp_path / "o.gvc").exists() and not (tmp_path / "r.yuv").exists()
         assert not (tmp_path / "nodir").exists()  # no folder created either
-    _one_line(run_cli("decode", "-b", stream, "-o", "d.yuv", "--ResultsFile=nodir/r.csv"), 1, "does not exist")
-    _one_line(run_cli("decode", "-b", stream, "-o", "d.yuv", "--stats", "nodir/s.csv"), 1, "does not exist")
-    _one_line(run_cli("decode", "-b", stream, "-o", "d.yuv", "--ResultsFile=absent.csv"), 1, "does not exist")
+    run_cli("decode", "-b", stream, "-o", "d.yuv", "--ResultsFile=nodir/r.csv").one_line(1, "does not exist")
+    run_cli("decode", "-b", stream, "-o", "d.yuv", "--stats", "nodir/s.csv").one_line(1, "does not exist")
+    run_cli("decode", "-b", stream, "-o", "d.yuv", "--ResultsFile=absent.csv").one_line(1, "does not exist")
     assert not (tmp_path / "d.yuv").exists()
 
 
 def test_bad_device_frame_rate_and_skip_are_option_errors(clip, stream, run_cli, tmp_path):
-    _one_line(run_cli("decode", "-b", stream, "--Device=bogus"), 1, "Device")
-    _one_line(run_cli("encode", "-i", clip, *ENC, "-fr", "1:1000000000", "-b", "o.gvc"), 1, "frame rate")
-    _one_line(run_cli("decode", "-b", stream, "-o", "d.yuv", "-s", 100), 1, "SkipFrames 100")
+    run_cli("decode", "-b", stream, "--Device=bogus").one_line(1, "Device")
+    run_cli("encode", "-i", clip, *ENC, "-fr", "1:1000000000", "-b", "o.gvc").one_line(1, "frame rate")
+    run_cli("decode", "-b", stream, "-o", "d.yuv", "-s", 100).one_line(1, "SkipFrames 100")
     assert not (tmp_path / "d.yuv").exists()
 
 
 def test_binary_inputs_to_bdrate_and_cfg(run_cli, tmp_path):
     blob = tmp_path / "blob.bin"
     blob.write_bytes(bytes(range(256)) * 4)
-    _one_line(run_cli("bdrate", blob, "--anchor", "a", "--test", "b"), 1, "not a gvcodec results CSV")
+    run_cli("bdrate", blob, "--anchor", "a", "--test", "b").one_line(1, "not a gvcodec results CSV")
     proc = run_cli("encode", "-c", blob, "-i", "x.yuv")
-    _one_line(proc, 1, "not a text file")
+    proc.one_line(1, "not a text file")
     assert "\x00" not in proc.stderr + proc.stdout and "\x7f" not in proc.stderr
 
 
@@ -104,7 +95,7 @@ def test_bdrate_with_every_cell_na_fails(run_cli, tmp_path):
 def test_metrics_with_different_frame_counts_fails(make_yuv, run_cli):
     ref = make_yuv(64, 48, 17, name="ref.yuv")[0]
     dec = make_yuv(64, 48, 3, name="dec.yuv")[0]
-    _one_line(run_cli("metrics", "-r", ref, "-d", dec, "-wdt", 64, "-hgt", 48), 1, "17 frames", "3")
+    run_cli("metrics", "-r", ref, "-d", dec, "-wdt", 64, "-hgt", 48).one_line(1, "17 frames", "3")
     ok = run_cli("metrics", "-r", ref, "-d", dec, "-wdt", 64, "-hgt", 48, "-f", 3)
     assert ok.returncode == 0, ok.stderr
 
@@ -126,7 +117,7 @@ def test_truncated_faststart_mp4_is_refused_not_coded_short(sequence, run_cli, t
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     proc = run_cli("encode", "-i", path, "--Codec=x264", "--Preset=ultrafast", "-b", "o.gvc", "-o", "r.yuv")
-    _one_line(proc, 1, "ended after", "of the 82 frames it announces", "-f ")
+    proc.one_line(1, "ended after", "of the 82 frames it announces", "-f ")
     assert not (tmp_path / "o.gvc").exists() and not (tmp_path / "r.yuv").exists()
 
 
@@ -145,9 +136,9 @@ def test_header_frame_count_is_compared_with_the_stream(stream, run_cli, tmp_pat
     fields["frame_count"] = 82
     forged = data[:6] + frame_unit(1, pack_sequence_header(SimpleNamespace(**fields))) + data[first.offset:]
     (tmp_path / "f.gvc").write_bytes(forged)
-    _one_line(run_cli("decode", "-b", "f.gvc", "-o", "d.yuv"), 2, "announces 82 frames", "holds 3")
+    run_cli("decode", "-b", "f.gvc", "-o", "d.yuv").one_line(2, "announces 82 frames", "holds 3")
     assert not (tmp_path / "d.yuv").exists()
-    _one_line(run_cli("info", "f.gvc"), 2, "announces 82 frames")
+    run_cli("info", "f.gvc").one_line(2, "announces 82 frames")
 
 
 def test_train_names_missing_listed_files(tmp_path):
@@ -166,7 +157,7 @@ def test_file_header_only_stream_names_no_unit_minus_one(stream, run_cli, tmp_pa
     (tmp_path / "head.gvc").write_bytes(stream.read_bytes()[:FILE_HEADER.size])  # the file header alone
     for cmd in (["info", "head.gvc"], ["decode", "-b", "head.gvc"]):
         proc = run_cli(*cmd)
-        _one_line(proc, 2, "with no SEQUENCE_HEADER")
+        proc.one_line(2, "with no SEQUENCE_HEADER")
         assert "unit -1" not in proc.stderr
 
 
