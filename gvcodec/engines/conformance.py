@@ -21,8 +21,6 @@ corrupted synthesis moves them by whole samples.
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 
 FINGERPRINT_ID = "grid4x4-2x2-u16q64"
@@ -72,4 +70,4 @@ def split_payload(payload: bytes, count: int, num_planes: int) -> tuple[bytes, l
 
 
 __all__ = ["FINGERPRINT_ID", "TOLERANCE", "fingerprint", "pack", "unpack", "difference", "split_payload",
-           "fingerprint_size", "struct"]
+           "fingerprint_size"]

@@ -8,7 +8,6 @@ every unit again with a correct CRC, so the decoder sees a well-formed, forged s
 from __future__ import annotations
 
 import copy
-import struct
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -193,4 +192,4 @@ def decode():
     return decode_in_process
 
 
-__all__ = ["reframe", "split_units", "join_units", "struct"]
+__all__ = ["reframe", "split_units", "join_units"]

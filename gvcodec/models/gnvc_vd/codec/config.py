@@ -121,15 +121,7 @@ class LatentCodecConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "codec config") -> LatentCodecConfig:
-        """Build a config from a mapping (the `codec` section of a model YAML file).
-
-        Args:
-            data: keys named like the dataclass fields; lists become tuples.
-            source: where the mapping came from, for error messages.
-
-        Returns:
-            The validated config.
-        """
+        """The config of a `codec` section mapping (lists become tuples; errors name `source`)."""
         from gvcodec.models.configs import config_from_section
 
         return config_from_section(cls, data, "codec", source)

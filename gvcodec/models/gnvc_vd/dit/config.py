@@ -96,15 +96,7 @@ class DitConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "dit config") -> DitConfig:
-        """Build a config from a mapping (the `dit` section of a model YAML file).
-
-        Args:
-            data: keys named like the dataclass fields; lists become tuples.
-            source: where the mapping came from, for error messages.
-
-        Returns:
-            The validated config.
-        """
+        """The config of a `dit` section mapping (lists become tuples; errors name `source`)."""
         from gvcodec.models.configs import config_from_section
 
         return config_from_section(cls, data, "dit", source, nullable=("vace_layers",))

@@ -71,15 +71,7 @@ class Vae3dConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "vae config") -> Vae3dConfig:
-        """Build a config from a mapping (the `vae` section of a model YAML file).
-
-        Args:
-            data: keys named like the dataclass fields; lists become tuples.
-            source: where the mapping came from, for error messages.
-
-        Returns:
-            The validated config.
-        """
+        """The config of a `vae` section mapping (lists become tuples; errors name `source`)."""
         return config_from_section(cls, data, "vae", source)
 
 
