@@ -8,7 +8,7 @@
 # 9 minutes wall and 8 files in OUTDIR (gpu-run.log and those gpu_run.py writes).
 #
 #   run (device tool): carry [".gpu"], command "bash bin/gpu-run.sh $OUT", timeout_s 600
-#   bash bin/gpu-run.sh --dry-run OUTDIR     # the same at tiny sizes on the CPU (< 3 minutes; tests/bin)
+#   bash bin/gpu-run.sh --dry-run OUTDIR     # the same at tiny sizes on the CPU (< 4 minutes; tests/bin)
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 DRY=""
@@ -20,8 +20,8 @@ if [ -n "$DRY" ]; then
     GPU_DIR="${GPU_DIR:-$(mktemp -d)/gpu}"
     TMP="$(mktemp -d)"
     python3 bin/gpu_prepare.py --dry-run --out "$GPU_DIR" > "$TMP/prepare.log" 2>&1 || { cat "$TMP/prepare.log"; exit 1; }
-    OMP_NUM_THREADS=1 timeout 170 python3 bin/gpu_run.py "$OUT" --dry-run --gpu-dir "$GPU_DIR" --tmp "$TMP/run" \
-        --budget 120 --paper-seconds 20 --givic-seconds 20 --train-bench-seconds 30 --reserve 20 2>&1 | tee "$OUT/gpu-run.log"
+    OMP_NUM_THREADS=1 timeout 250 python3 bin/gpu_run.py "$OUT" --dry-run --gpu-dir "$GPU_DIR" --tmp "$TMP/run" \
+        --budget 190 --paper-seconds 20 --givic-seconds 20 --train-bench-seconds 30 --reserve 20 2>&1 | tee "$OUT/gpu-run.log"
     exit "${PIPESTATUS[0]}"
 fi
 GPU_DIR="${GPU_DIR:-.gpu}"

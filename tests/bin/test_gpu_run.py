@@ -1,4 +1,4 @@
-"""bin/gpu-run.sh --dry-run: the GPU session script end to end at tiny sizes on the CPU (< 3 minutes).
+"""bin/gpu-run.sh --dry-run: the GPU session script end to end at tiny sizes on the CPU (< 4 minutes).
 
 The CUDA entry points go through the pretend accelerator (`gvcodec.testing.vrun`, --Device=meta), so
 device mixing fails here as it would on the GPU; the files it lists are the ones a GPU run brings back.
