@@ -56,7 +56,7 @@ def direct_x265(path: str, extra: list[str], frames: int, qp: int, preset: str) 
 
     rate = Fraction(src.frame_rate).limit_denominator(1 << 20)
     cc.time_base, cc.framerate = 1 / rate, rate
-    cc.options = encoder_options("x265", ClassicalParams.from_options(opts))
+    cc.options = encoder_options("x265", ClassicalParams.from_options(opts), src.num_frames or 0)
     cc.open()
     sizes = []
     for frame in src.frames():

@@ -8,6 +8,7 @@ import typer
 
 from gvcodec.options.help import render_help
 from gvcodec.options.parse import Options, parse_options
+from gvcodec.options.table import GOP_TABLE_ROW
 from gvcodec.report.console import Console
 
 
@@ -21,6 +22,8 @@ def parse_or_help(ctx: typer.Context, command: str) -> tuple[Options, Console]:
     console = Console(opts.verbosity, opts.progress)
     for w in opts.warnings:
         console.warn(w)
-    if opts.ignored and opts.verbosity >= 6:
-        console.warn(f"note: {len(opts.ignored)} HM/VTM keys accepted without effect: {' '.join(opts.ignored)}")
+    # FrameN rows are HM's GOP table: the classical anchors take their structure and QPs from it
+    without_effect = [k for k in opts.ignored if not GOP_TABLE_ROW.match(k)]
+    if without_effect and opts.verbosity >= 6:
+        console.warn(f"note: {len(without_effect)} HM/VTM keys accepted without effect: {' '.join(without_effect)}")
     return opts, console

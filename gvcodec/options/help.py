@@ -35,7 +35,8 @@ def render_help(command: str) -> str:
     if command == "encode":
         lines += ["", "Accepted for HM/VTM cfg compatibility, without effect (-v 6 lists those a run met):",
                   "  " + " ".join(HM_ACCEPTED_KEYS) + " FrameN TemporalFilterStrengthFrameN",
-                  "  (FrameN: a GOP table out of display order makes GOPSize > 1 random access for x264/x265/SVT-AV1)"]
+                  "  (FrameN: HM's GOP table; out of display order it makes GOPSize > 1 random access for",
+                  "  x264/x265/SVT-AV1, and when complete it gives x264/x265 HM's picture QPs)"]
     return "\n".join(lines)
 
 
@@ -77,7 +78,8 @@ def render_markdown() -> str:
             "## HM/VTM keys accepted without effect", "",
             "Every key of HM-16.25's and VTM's shipped cfgs (main, main10, RExt low delay and random access, "
             "per-sequence) parses without `-w 1`; `-v 6` prints a one-line note listing the ones a run met. "
-            "`FrameN` rows and `TemporalFilterStrengthFrameN` are accepted too.", "",
+            "`FrameN` rows (the GOP table: the classical anchors' structure and picture QPs, above) and "
+            "`TemporalFilterStrengthFrameN` are accepted too.", "",
             " ".join(f"`{k}`" for k in HM_ACCEPTED_KEYS), ""]
     return "\n".join(out)
 
@@ -98,6 +100,17 @@ STRUCTURE_NOTES = [
     "  `IntraQPOffset` is given (cfg or command line), then ipratio = 2^(-IntraQPOffset/6); B pictures",
     "  get the codec's pbratio (1.3: about +2, a reference B half of that). The log prints these nominal",
     "  QPs; the results row's `encoder_settings` records the exact FFmpeg options.",
+    "* Picture QPs from the GOP table (x264, x265): with a complete HM GOP table (`Frame1`..`FrameN` for",
+    "  `GOPSize` N) every non-intra picture is coded at HM's slice QP for it: QP + QPoffset, plus the",
+    "  QPOffsetModel's 0..3 (floor of clip(0, 3, (QP + QPoffset) x ModelScale + ModelOff + 0.5)), from the",
+    "  entry at (POC - 1) mod N, clipped to 0..51 (HM's LD-B table at QP 37: 45 44 45 44 45 44 45 38).",
+    "  They reach the encoders as one-picture `zones`: x264 counts zones in display order and clamps a",
+    "  constant-QP picture to the span of its I/P/B QPs, so pbratio is raised to the highest table QP and",
+    "  each B zone takes that offset back out; x265 counts zones in coding order from 1, read from a blank",
+    "  64x64 probe encode of the same fixed structure (about 0.1 s). The log prints the table QPs (x264's",
+    "  are tested equal to the decoder's per-picture QPs). SVT-AV1 keeps its own QPs; the table's",
+    "  reference lists are not mapped (x265's pyramid has one reference-B level where HM's GOP 16 has",
+    "  four). Without a known frame count (a container that does not say) the codecs' own QPs apply.",
     "* `ChromaFormatIDC` 444 (or 422) codes the input in that format as HM does (chroma repeated, PSNR",
     "  measured in the coded format); `InternalBitDepth` 10 codes 10-bit (x264, x265; SVT-AV1 4:2:0 only).",
 ]

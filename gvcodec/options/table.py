@@ -243,6 +243,7 @@ HM_ACCEPTED_KEYS = tuple(dict.fromkeys((
 ).split()))
 # Prefix keys with a number inside, such as the GOP table rows `Frame1` or `TemporalFilterStrengthFrame8`.
 HM_ACCEPTED_PATTERN = re.compile(r"^(Frame\d+|TemporalFilterStrengthFrame\d+)$")
+GOP_TABLE_ROW = re.compile(r"^Frame(\d+)$")  # HM's GOP table: the classical anchors read it
 
 
 def table_for(command: str) -> dict[str, Option]:

@@ -139,3 +139,85 @@ def test_payload_decoding_to_another_pixel_format_is_a_bitstream_error(make_yuv,
     proc = run_cli("decode", "-b", "forged.gvc", "-o", "dec.yuv")
     assert proc.returncode == 2 and "decoded picture is yuv422p, header says yuv420p" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# HM-style GOP tables (columns: Type POC QPoffset QPOffsetModelOff QPOffsetModelScale CbQPoffset ...),
+# written for these tests in the shipped cfgs' syntax
+HM_LD_B = "GOPSize : 8\nIntraQPOffset : -1\n" + "".join(
+    f"Frame{i}: B {i} {off} {mo} {ms} 0 0 1.0 0 0 0 4 4 -1 -{i + 1} -{i + 5} -{i + 9} 0\n"
+    for i, off, mo, ms in zip(range(1, 9), (5, 4, 5, 4, 5, 4, 5, 1), [-6.5] * 7 + [0.0], [0.259] * 7 + [0.0]))
+
+
+def _ra_table(offsets: dict[int, int], model: tuple[float, float] = (0.0, 0.0)) -> str:
+    """A GOP 8 random-access table in HM's coding order; `offsets`: POC -> QPoffset."""
+    rows = [(8, 0), (4, 1), (2, 2), (1, 3), (3, 3), (6, 2), (5, 3), (7, 3)]
+    return "IntraPeriod : 16\nGOPSize : 8\nIntraQPOffset : -3\n" + "".join(
+        f"Frame{i}: B {poc} {offsets.get(poc, 0)} {model[0]} {model[1]} 0 0 1.0 0 0 {tid} 2 2 -1 1 0\n"
+        for i, (poc, tid) in enumerate(rows, 1))
+
+
+def test_gop_table_qps_are_hms_slice_qps():
+    from gvcodec.engines.classical.params import ClassicalParams, gop_table
+    from gvcodec.options.parse import parse_options
+
+    lines = dict(line.split(": ", 1) for line in HM_LD_B.splitlines() if line.startswith("Frame"))
+    cp = ClassicalParams(qp=37, gop=gop_table(lines, 8))
+    # HM's LD-B table at QP 37 (reference/hm-vtm-conventions.md): odd 45, even 44, POC % 8 == 0: 38
+    assert [cp.table_qp(poc) for poc in range(18)] == [None] + [45, 44, 45, 44, 45, 44, 45, 38] * 2 + [45]
+    assert gop_table(lines, 4) == () and gop_table({"Frame1": "B 1 x"}, 1) == ()  # incomplete: no table
+    assert ClassicalParams(qp=37, gop=cp.gop, intra_period=4).table_qp(8) is None  # intra pictures keep theirs
+
+
+def test_gop_table_gives_x264_the_exact_slice_qps(sequence, run_cli, tmp_path):
+    """x264 clamps a constant-QP picture to the span of its I/P/B QPs: the decoder's own per-picture
+    QPs (FFmpeg's exported encoding parameters) show each table QP was really used."""
+    import struct
+
+    import av
+
+    from gvcodec.bitstream.reader import StreamReader
+
+    clip = sequence("bus_352x288_17f_yuv420p.yuv")
+    (tmp_path / "ra.cfg").write_text(_ra_table({8: 1, 4: 2, 2: 3, 6: 3, 1: 4, 3: 4, 5: 4, 7: 4}, (-5.9, 0.2333)))
+    enc = run_cli("encode", "-c", "ra.cfg", "-i", clip, "-wdt", 352, "-hgt", 288, "-fr", 30, "-f", 17, "-q", 32,
+                  "--Codec=x264", "--Threads=1", "-b", "ra.gvc", check_rc=0)
+    logged = {int(p): int(q) for p, q in re.findall(r"^POC +(\d+) .*?QP (\d+) \)", enc.stdout, re.M)}
+    # QP 32: offset QP 33..36, then the model adds floor(clip(0, 3, qp * 0.2333 - 5.4)) = 2 (36: 2.999)
+    assert logged[0] == logged[16] == 29 and logged[8] == 35 and logged[4] == 36 and logged[1] == 38
+
+    dec = av.CodecContext.create("h264", "r")
+    dec.options = {"export_side_data": "venc_params"}
+    used = {}
+
+    def grab(frames):
+        for f in frames:
+            for sd in f.side_data:
+                if sd.type.name == "VIDEO_ENC_PARAMS":  # AVVideoEncParams, then one block per macroblock
+                    raw = bytes(memoryview(sd))
+                    count, offset, size, _, base = struct.unpack_from("<I4xQQii", raw)
+                    deltas = {struct.unpack_from("<i", raw, offset + i * size + 16)[0] for i in range(count)}
+                    assert len(deltas) == 1  # constant QP: one QP per picture
+                    used[f.pts] = base + deltas.pop()
+
+    for unit in StreamReader(str(tmp_path / "ra.gvc")).units():
+        if hasattr(unit, "payload"):
+            pkt = av.Packet(unit.payload)
+            pkt.pts = unit.poc_first
+            grab(dec.decode(pkt))
+    grab(dec.decode(None))
+    assert used == logged
+
+
+@pytest.mark.parametrize("codec,threads", [("x265", 1), ("x265", 4), ("x264", 1)])
+def test_gop_table_qps_reach_the_pictures_they_name(sequence, run_cli, tmp_path, codec, threads):
+    """x265 numbers zones in coding order: raising one table entry's QP shrinks exactly its pictures."""
+    clip = sequence("bus_352x288_17f_yuv420p.yuv")
+    bits = {}
+    for name, offsets in (("flat", {}), ("poc4", {4: 12})):
+        (tmp_path / f"{name}.cfg").write_text(_ra_table(offsets))
+        enc = run_cli("encode", "-c", f"{name}.cfg", "-i", clip, "-wdt", 352, "-hgt", 288, "-fr", 30, "-f", 17,
+                      "-q", 32, f"--Codec={codec}", f"--Threads={threads}", "-b", f"{name}.gvc", check_rc=0)
+        bits[name] = {int(p): int(b) for p, b in BITS.findall(enc.stdout)}
+    ratio = {poc: bits["poc4"][poc] / bits["flat"][poc] for poc in bits["flat"]}
+    assert sorted(ratio, key=ratio.get)[:2] in ([4, 12], [12, 4]), ratio
+    assert max(ratio[4], ratio[12]) < 0.5

@@ -3,7 +3,9 @@
 The QP option maps to the encoder's constant QP of the P pictures; I (and B) pictures get the
 encoder's own offsets (x264/x265 ipratio 1.4, pbratio 1.3) unless IntraQPOffset is given
 (ipratio = 2^(-offset/6)); the structure comes from GOPSize / IntraPeriod / the HM GOP table
-(engines/classical/params.py). Scene-cut detection and adaptive B placement are off. Each packet
+(engines/classical/params.py). With a complete GOP table, x264 and x265 code every non-intra picture
+at HM's QP for it through `zones` (`_zones`), placed with the picture types and coding order of a
+blank probe encode of the same structure (placement is fixed, so the probe is exact). Scene-cut detection and adaptive B placement are off. Each packet
 (one picture, in coding order) becomes one container unit whose POC is the packet's timestamp.
 The encoder's reconstruction comes from decoding its own packets with the same decoder the
 `decode` command uses, so the recon file equals the decoder output by construction.
@@ -11,10 +13,13 @@ The encoder's reconstruction comes from decoding its own packets with the same d
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections import deque
+from dataclasses import replace
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Iterable
 
 from gvcodec.bitstream.header import SequenceHeader
@@ -60,7 +65,7 @@ class ClassicalEngine:
     def params(self, opts) -> ClassicalParams:
         return ClassicalParams.from_options(opts)
 
-    def setup(self, fmt: VideoFormat, params: ClassicalParams) -> EngineSetup:
+    def setup(self, fmt: VideoFormat, params: ClassicalParams, frame_count: int = 0) -> EngineSetup:
         from gvcodec.io.container import pixel_format
 
         pix = pixel_format(fmt)
@@ -70,7 +75,7 @@ class ClassicalEngine:
         lo, hi = self.spec.qp_range
         if not lo <= params.qp <= hi:
             raise OptionError(f"QP {params.qp} is outside {self.codec}'s range {lo}..{hi}")
-        options = encoder_options(self.codec, params)
+        options = encoder_options(self.codec, params, frame_count)
         settings = " ".join(f"{k}={v}" for k, v in options.items())
         return EngineSetup(engine=self.codec, alignment=1, params={}, gop_frames=1, settings=settings)
 
@@ -81,23 +86,104 @@ class ClassicalEngine:
         return ClassicalDecoder(header, self.spec, threads=runtime.threads)
 
 
-def nominal_qps(codec: str, cp: ClassicalParams) -> dict[str, int]:
+def nominal_qps(codec: str, cp: ClassicalParams, table: bool = False) -> dict[str, int]:
     """The QP each picture type gets in constant-QP mode (I, P, B kept as reference, b not kept):
-    x264/x265 round QP - 6 log2(ipratio) and QP + 6 log2(pbratio); a reference B sits half way."""
+    x264/x265 round QP - 6 log2(ipratio) and QP + 6 log2(pbratio); a reference B sits half way.
+    `table`: the GOP table's zones are in use (pbratio 1)."""
     if codec == "svtav1":
         return {"I": cp.qp, "P": cp.qp, "B": cp.qp, "b": cp.qp}
     ip = 6 * math.log2(1.4) if cp.intra_qp_offset is None else -cp.intra_qp_offset
-    pb = 6 * math.log2(1.3)
+    pb = 0.0 if table else 6 * math.log2(1.3)
     return {"I": int(cp.qp - ip + 0.5), "P": cp.qp, "B": int(cp.qp + pb / 2 + 0.5), "b": int(cp.qp + pb + 0.5)}
 
 
-def encoder_options(codec: str, cp: ClassicalParams) -> dict:
-    """The FFmpeg options of the encoder (x265-params / x264-params / svtav1-params strings).
+def table_qps(codec: str, cp: ClassicalParams, frame_count: int) -> dict[int, int]:
+    """POC -> slice QP from the cfg's GOP table for the pictures x264/x265 code at it ({} when the
+    codec is SVT-AV1, there is no complete table, or the frame count is unknown)."""
+    if codec not in ("x264", "x265") or not cp.gop or frame_count <= 0:
+        return {}
+    qps = {poc: cp.table_qp(poc, SPECS[codec].qp_range) for poc in range(frame_count)}
+    return {poc: qp for poc, qp in qps.items() if qp is not None}
+
+
+@functools.lru_cache(maxsize=8)
+def coded_structure(codec: str, cp: ClassicalParams, frame_count: int) -> tuple[tuple[int, str, bool], ...]:
+    """(POC, slice type, kept as reference) of each picture in coding order for this structure: a
+    blank 64x64 encode with the same B-frame, pyramid, keyint and lookahead settings (placement is
+    fixed, so content plays no part; about 0.1 s for 100 pictures)."""
+    import av
+
+    cc = av.CodecContext.create(SPECS[codec].encoder, "w")
+    cc.width = cc.height = 64
+    cc.pix_fmt = "yuv420p"
+    cc.time_base = Fraction(1, 25)
+    cc.options = encoder_options(codec, replace(cp, threads=1, gop=()))
+    cc.open()
+    blank = av.VideoFrame(64, 64, "yuv420p")
+    for plane in blank.planes:
+        plane.update(bytes(plane.buffer_size))
+    packets = []
+    for poc in range(frame_count):
+        blank.pts = poc
+        packets += cc.encode(blank)
+    packets += cc.encode(None)
+    out = []
+    for pkt in packets:
+        kind, _, is_ref = picture_type(codec, bytes(pkt)) or ("P", 0, True)
+        out.append((int(pkt.pts), kind, is_ref))
+    return tuple(out)
+
+
+def _zones(codec: str, cp: ClassicalParams, frame_count: int) -> tuple[str, float]:
+    """The `zones` value giving each table picture its QP, and the pbratio to run with.
+
+    A zone's QP moves a picture from the P QP: final = type QP + zone - P QP (x264 and x265 alike;
+    a reference B takes the mean of the B and P QPs, rounded down). x265 numbers zones in coding
+    order from 1 (its rate control matches zone s,e to the pictures it has coded s-1..e-1 before
+    this one) and keeps pbratio 1, so zone = final. x264 numbers them in display order from 0 and
+    clamps a constant-QP picture's QP to [min, max] of its I/P/B QPs, so pbratio is raised to put
+    the B QP at the highest table QP, and each B picture's zone takes that offset back out.
+    """
+    qps = table_qps(codec, cp, frame_count)
+    if not qps:
+        return "", 1.0
+    structure = coded_structure(codec, cp, frame_count)
+    if codec == "x265":
+        slots = [(i + 1, qps.get(poc)) for i, (poc, _, _) in enumerate(structure)]
+        pbratio = 1.0
+    else:
+        lift = max(0, max(qps.values()) - cp.qp)
+        kinds = {poc: (kind, ref) for poc, kind, ref in structure}
+        slots = []
+        for poc in range(frame_count):
+            qp = qps.get(poc)
+            kind, ref = kinds.get(poc, ("P", True))
+            if qp is not None and kind == "B":
+                qp -= lift // 2 if ref else lift
+            slots.append((poc, qp))
+        pbratio = 2.0 ** (lift / 6.0)
+    runs: list[list[int]] = []
+    for slot, qp in slots:
+        if qp is None:
+            continue
+        if runs and runs[-1][1] == slot - 1 and runs[-1][2] == qp:
+            runs[-1][1] = slot
+        else:
+            runs.append([slot, slot, qp])
+    return "/".join(f"{a},{b},q={q}" for a, b, q in runs), pbratio
+
+
+def encoder_options(codec: str, cp: ClassicalParams, frame_count: int = 0) -> dict:
+    """The FFmpeg options of the encoder (x265-params / x264-params / svtav1-params strings);
+    `frame_count` pictures (needed for the GOP table's zones; 0 = unknown: no zones).
 
     The results row's `encoder_settings` records them exactly (bench/anchors.py runs x265 with them).
     """
     keyint = cp.intra_period if cp.intra_period > 0 else -1
     ratio = "" if cp.intra_qp_offset is None else f":ipratio={2.0 ** (-cp.intra_qp_offset / 6.0):.4f}"
+    zones, pbratio = _zones(codec, cp, frame_count)
+    if zones:
+        ratio += f":pbratio={pbratio:.4f}:zones={zones}"
     if codec == "x265":
         gop = f"bframes={cp.bframes}" + (":b-adapt=0:b-pyramid=1" if cp.bframes else "")
         if cp.bframes and cp.bframes >= X265_LOOKAHEAD.get(cp.preset, 20):
@@ -150,7 +236,8 @@ class ClassicalEncoder:
         self.fmt = header.coded_fmt
         self.pix_fmt = pixel_format(self.fmt)
         self.refs = spec.refs
-        self.qps = nominal_qps(codec, params)
+        self.table_qps = table_qps(codec, params, header.frame_count)
+        self.qps = nominal_qps(codec, params, table=bool(self.table_qps))
         try:
             cc = av.CodecContext.create(spec.encoder, "w")
         except (av.error.FFmpegError, ValueError) as exc:
@@ -159,7 +246,7 @@ class ClassicalEncoder:
         cc.pix_fmt = self.pix_fmt
         cc.time_base = 1 / header.frame_rate
         cc.framerate = header.frame_rate
-        cc.options = encoder_options(codec, params)
+        cc.options = encoder_options(codec, params, header.frame_count)
         try:
             cc.open()
         except av.error.FFmpegError as exc:
@@ -198,7 +285,9 @@ class ClassicalEncoder:
             refs = tuple(past[:self.refs])
         elif slice_type == "B":  # nearest coded pictures on each side (the lists are not parsed)
             refs, refs1 = tuple(past[:1] or future[:1]), tuple(future[:1] or past[:1])
-        qp = self.qps["b" if slice_type == "B" and not is_ref else slice_type]
+        qp = self.table_qps.get(poc) if slice_type != "I" else None
+        if qp is None:
+            qp = self.qps["b" if slice_type == "B" and not is_ref else slice_type]
         return PictureInfo(poc, slice_type, qp, tid, refs, refs1=refs1)
 
     def _match(self) -> list[EncodedUnit]:

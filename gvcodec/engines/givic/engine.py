@@ -78,7 +78,7 @@ class GivicEngine:
     def params(self, opts) -> GivicParams:
         return GivicParams.from_options(opts)
 
-    def setup(self, fmt: VideoFormat, params: GivicParams) -> EngineSetup:
+    def setup(self, fmt: VideoFormat, params: GivicParams, frame_count: int = 0) -> EngineSetup:
 
         if fmt.chroma_format != 420:
             raise OptionError(f"GIViC codes YUV 4:2:0 only (input is {fmt.chroma_format})")

@@ -70,7 +70,7 @@ class GnvcVdEngine:
     def params(self, opts) -> GnvcVdParams:
         return GnvcVdParams.from_options(opts)
 
-    def setup(self, fmt: VideoFormat, params: GnvcVdParams) -> EngineSetup:
+    def setup(self, fmt: VideoFormat, params: GnvcVdParams, frame_count: int = 0) -> EngineSetup:
         from gvcodec.models.gnvc_vd.config import load_config
 
         model_card = card(params.model)
