@@ -103,7 +103,7 @@ class StageModel(nn.Module):
         vae = self.model.vae
         frozen = not any(p.requires_grad for p in vae.encoder.parameters())
         with torch.no_grad() if frozen else contextlib.nullcontext(), self._autocast(video):
-            return vae.encode(video).float()
+            return vae.encode(video, one_pass=True).float()
 
     def forward(self, video: Tensor, qp: int = 0, lam: float = 1.0, with_psnr: bool = True) -> dict:
         """Loss and its terms for one batch.
@@ -129,8 +129,8 @@ class StageModel(nn.Module):
     def _stage0(self, video: Tensor, with_psnr: bool = True) -> dict:
         vae = self.model.vae
         with self._autocast(video):
-            mu = vae.encode(video)
-            rec = vae.decode(mu, clamp=False).float()
+            mu = vae.encode(video, one_pass=True)
+            rec = vae.decode(mu, clamp=False, one_pass=True).float()
         mu = mu.float()
         terms = {"l1": (rec - video).abs().mean(), "mse": pixel_mse(rec, video), "latent_reg": mu.pow(2).mean()}
         loss = self.w["L1Weight"] * terms["l1"] + self.w["MseWeight"] * terms["mse"] \
@@ -167,12 +167,12 @@ class StageModel(nn.Module):
         rec, quality = None, None
         if self.stage == "II":
             with self._autocast(video):
-                rec = self.model.vae.decode(refined, clamp=False).float()
+                rec = self.model.vae.decode(refined, clamp=False, one_pass=True).float()
             terms["pixel_mse"] = pixel_mse(rec, video)
             dist = dist + self.w["PixelWeight"] * terms["pixel_mse"] + self._pixel_terms(rec, video, terms)
             quality = psnr(rec, video) if with_psnr else None
         elif with_psnr:
             with torch.no_grad(), self._autocast(video):
-                quality = psnr(self.model.vae.decode(refined.detach()).float(), video)
+                quality = psnr(self.model.vae.decode(refined.detach(), one_pass=True).float(), video)
         loss = terms["bpp"] + lam * dist + (self.w["CfmWeight"] * terms["cfm"] if "cfm" in terms else 0.0)
         return {"loss": loss, "terms": {k: v.detach() for k, v in terms.items()}, "recon": rec, "psnr": quality}

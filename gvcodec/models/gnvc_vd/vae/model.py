@@ -167,16 +167,21 @@ class Vae3d(nn.Module):
         if first_shape is None:
             raise ValueError("no frames to encode")
 
-    def encode(self, video: torch.Tensor) -> torch.Tensor:
-        """Encode a clip to normalised latents, in chunks of 1, s, s, ... frames.
+    def encode(self, video: torch.Tensor, one_pass: bool = False) -> torch.Tensor:
+        """Encode a clip to normalised latents, in chunks of 1, s, s, ... frames (Wan's order).
 
         Args:
             video: N 3 T H W in [-1, 1] with T = 1 + s*k (s = temporal stride, 4 in the Wan layout).
+            one_pass: the whole clip as one chunk: the same latents (tests/models/gnvc_vd/test_vae.py)
+                from fewer, larger convolutions; training uses it (its backward keeps every
+                activation anyway, so the chunks would save no memory there).
 
         Returns:
             N z (1 + k) H/8 W/8, (mu - mean) / std per channel.
         """
         self.check_video(video)
+        if one_pass:
+            return next(self.encode_chunks([video]))
         stride = self.cfg.temporal_stride
         chunks = [video[:, :, :1]]
         if video.shape[2] > 1:
@@ -213,16 +218,20 @@ class Vae3d(nn.Module):
         """
         return self.decode_chunks(latents.split(1, dim=2), clamp=clamp)
 
-    def decode(self, latents: torch.Tensor, clamp: bool = True) -> torch.Tensor:
-        """Decode normalised latents to a clip (one latent at a time inside).
+    def decode(self, latents: torch.Tensor, clamp: bool = True, one_pass: bool = False) -> torch.Tensor:
+        """Decode normalised latents to a clip (one latent at a time inside, as Wan does).
 
         Args:
             latents: N z T' h w.
             clamp: clamp the output to [-1, 1].
+            one_pass: all latents as one chunk: the same frames from fewer, larger convolutions
+                (training; see `encode`).
 
         Returns:
             N 3 (1 + s*(T' - 1)) 8h 8w.
         """
+        if one_pass:
+            return next(self.decode_chunks([latents], clamp=clamp))
         return torch.cat(list(self.decode_iter(latents, clamp=clamp)), dim=2)
 
     def forward(self, video: torch.Tensor) -> torch.Tensor:
