@@ -103,8 +103,9 @@ def main() -> None:
         "time (model load, I/O, metrics included) and peak RSS; medians over the repeats. Clips: "
         + ", ".join(f"{k} {v[0]}" for k, v in CLIPS.items() if k in opts.res.split(","))
         + " (832x480 = its top-left crop), converted to raw YUV first. With 9 frames the x264/x265 "
-        "times are mostly the ~1.5 s process start (Python, imports), so the ratios below understate "
-        "the classical codecs' throughput; the GNVC-VD times are mostly the VAE (see docs/gnvc-vd.md).",
+        "times still include the process start (about 0.2 s since the start-up work; docs/results.md "
+        "\"Start-up\"), so the ratios below understate the classical codecs' throughput; the GNVC-VD "
+        "times are mostly the VAE (see docs/gnvc-vd.md).",
         "",
         "| resolution | codec | bpp | encode fps | decode fps | encode peak MiB | decode peak MiB |",
         "|---|---|---:|---:|---:|---:|---:|",
