@@ -73,10 +73,13 @@ for codec in $codecs; do
   [ "$codec" = "$anchor" ] && continue
   echo
   echo "BD-rate of $codec against $anchor (PCHIP, rate = bpp):"
-  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (constant QP, $(basename "$structure"))."} | tee "$out/bdrate_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt"
+  # bdrate exits 1 when no cell can be computed (curves that do not overlap): say so, go on
+  gvcodec bdrate "$csv" --anchor "$anchor" --test "$codec" ${CTC_MD:+--md "$CTC_MD" --note "Command: \`$cmdline\` (constant QP, $(basename "$structure"))."} | tee "$out/bdrate_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt" \
+    || echo "ctc.sh: no BD-rate of $codec against $anchor (above); the rows are in $csv" >&2
   if [ -f "$out/metrics.csv" ]; then
     echo "BD-rate of $codec against $anchor on the CTC_METRICS columns:"
-    gvcodec bdrate "$out/metrics.csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_metrics_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt"
+    gvcodec bdrate "$out/metrics.csv" --anchor "$anchor" --test "$codec" | tee "$out/bdrate_metrics_${codec//[:=]/_}_vs_${anchor//[:=]/_}.txt" \
+      || echo "ctc.sh: no BD-rate of $codec against $anchor on the CTC_METRICS columns" >&2
   fi
 done
 if [ -n "$plots" ]; then

@@ -116,7 +116,7 @@ class Run:
 
     # -- phase 2 ---------------------------------------------------------------------------------
     def paper(self) -> None:
-        budget = min(self.opts.paper_seconds, self.left() - self.opts.reserve)
+        budget = min(self.opts.paper_seconds, self.left() - self.kept_for_fit())
         if budget < 20:
             self.summary["phases"]["paper"] = {"skipped": "no time"}
             return
@@ -130,7 +130,7 @@ class Run:
     def givic_sizes(self) -> None:
         """bench/givic.py at the sizes of the seed's Table S4 (S, M, Original) on the bus clip; its tables
         go to the log (the machine's docs/results.md does not come back)."""
-        budget = min(self.opts.givic_seconds, self.left() - self.opts.reserve)
+        budget = min(self.opts.givic_seconds, self.left() - self.kept_for_fit())
         if budget < 15:
             self.summary["phases"]["givic_sizes"] = {"skipped": "no time"}
             return
@@ -146,7 +146,7 @@ class Run:
 
     # -- phase 3 ---------------------------------------------------------------------------------
     def train_bench(self) -> dict:
-        budget = min(self.opts.train_bench_seconds, self.left() - self.opts.reserve)
+        budget = min(self.opts.train_bench_seconds, self.left() - self.kept_for_fit())
         rows = {}
         if budget < 20:
             self.summary["phases"]["train_bench"] = {"skipped": "no time"}
@@ -169,7 +169,7 @@ class Run:
         # What follows the stages is timed from this machine's own entry phase (a process start with
         # a model load): the conversion and the four RD encodes are kept out of the stages' share.
         start_s = self.process_seconds()
-        convert_s = max(15 if self.dry else 40, 2 * start_s)
+        convert_s = self.convert_seconds()
         rd_s = self.rd_seconds()
         budget = self.left() - rd_s
         res = {"stages": {}, "process_start_s": round(start_s, 1), "kept_for_rd_s": round(rd_s, 1)}
@@ -235,6 +235,17 @@ class Run:
         """Time kept for phase 5: four encodes with a margin."""
         return 4 * 1.3 * self.process_seconds() + 5
 
+    def convert_seconds(self) -> float:
+        return max(15 if self.dry else 40, 2 * self.process_seconds())
+
+    def kept_for_fit(self) -> float:
+        """What phases 2-3 leave for phase 4-5: --reserve, or, if more, the RD encodes, the conversion
+        and three training stages of one process start plus a few seconds each, all scaled by this
+        machine's measured process start (a slower machine keeps more)."""
+        start_s = self.process_seconds()
+        stages = 3 * (start_s + (5 if self.dry else 20))
+        return max(self.opts.reserve, self.rd_seconds() + self.convert_seconds() + stages)
+
     # -- phase 5 ---------------------------------------------------------------------------------
     def rd(self, new: Path | None) -> None:
         res = {}
@@ -251,6 +262,8 @@ class Run:
                          "-wdt", self.w, "-hgt", self.h, "-fr", 30, "-f", self.frames, f"--GOPFrames={self.frames}",
                          "-q", qp, "-b", self.tmp / "rd.gvc", f"--Device={self.device}", f"--ResultsFile={csv_path}",
                          f"--CodecLabel={label}", *extra], 60, f"RD {label} QP {qp}")
+            if res.get("incomplete"):
+                break
         if csv_path.is_file():
             res["rows"] = list(csv.DictReader(csv_path.open()))
 
@@ -270,7 +283,8 @@ def main(argv=None) -> int:
     ap.add_argument("--paper-seconds", type=float, default=170.0)
     ap.add_argument("--givic-seconds", type=float, default=35.0)
     ap.add_argument("--train-bench-seconds", type=float, default=70.0)
-    ap.add_argument("--reserve", type=float, default=60.0, help="seconds kept for training, conversion and RD")
+    ap.add_argument("--reserve", type=float, default=60.0, help="seconds phases 2-3 leave for training, conversion and RD at least (more when the "
+                    "entry phase's process starts say this machine needs more)")
     opts = ap.parse_args(argv)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
     run = Run(opts)

@@ -100,7 +100,8 @@ class Engine(Protocol):
 
     `params(opts)` is the one place an engine reads the options: it returns the engine's typed,
     frozen encode parameters, which `setup` and `encoder` take. Decoders take a DecodeRuntime.
-    `setup`'s frame_count is the number of pictures to code (0 = unknown).
+    `setup`'s frame_count is the number of pictures to code, or an upper bound (-f) when the input
+    does not say (0 = unknown).
     """
 
     def params(self, opts) -> Any: ...

@@ -56,7 +56,8 @@ def run_encode(opts, console: Console) -> dict:
 
         fmt = VideoFormat(fmt.width, fmt.height, chroma, internal)
     params = engine.params(opts)
-    setup = engine.setup(fmt, params, frame_count=source.num_frames or 0)
+    # the frames to code, or at most -f of them when the input does not say how many it has
+    setup = engine.setup(fmt, params, frame_count=source.num_frames or opts.frames_to_be_encoded or 0)
     coded_w, coded_h = padded_size(fmt.width, fmt.height, opts.pad_multiple or setup.alignment)
     full_range = _full_range(opts, source)
     rate = Fraction(source.frame_rate).limit_denominator(1 << 20)

@@ -221,3 +221,18 @@ def test_gop_table_qps_reach_the_pictures_they_name(sequence, run_cli, tmp_path,
     ratio = {poc: bits["poc4"][poc] / bits["flat"][poc] for poc in bits["flat"]}
     assert sorted(ratio, key=ratio.get)[:2] in ([4, 12], [12, 4]), ratio
     assert max(ratio[4], ratio[12]) < 0.5
+
+
+def test_gop_table_qps_x264_cannot_reach_are_refused_in_one_line():
+    from gvcodec.engines.classical.engine import encoder_options
+    from gvcodec.engines.classical.params import ClassicalParams, GopEntry
+    from gvcodec.errors import OptionError
+
+    below = ClassicalParams(qp=32, intra_qp_offset=-1, gop=(GopEntry(1, -4),))  # 28 < intra 31: x264 clamps
+    with pytest.raises(OptionError, match="QP 28 below its intra QP 31"):
+        encoder_options("x264", below, 9)
+    assert "zones=2,9,q=28" in encoder_options("x265", below, 9)["x265-params"]  # x265 has no such clamp
+    above = ClassicalParams(qp=20, gop=(GopEntry(1, 24),))  # +24: past x264's pbratio limit of 10
+    with pytest.raises(OptionError, match="at most 20 QP above P"):
+        encoder_options("x264", above, 9)
+    assert "pbratio=10.0794" in encoder_options("x264", ClassicalParams(qp=20, gop=(GopEntry(1, 20),)), 9)["x264-params"]

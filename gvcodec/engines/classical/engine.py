@@ -61,6 +61,7 @@ class ClassicalEngine:
     def __init__(self, codec: str):
         self.codec = codec
         self.spec = SPECS[codec]
+        self.frame_count = 0  # setup's, so the encoder runs with the options the results row records
 
     def params(self, opts) -> ClassicalParams:
         return ClassicalParams.from_options(opts)
@@ -75,12 +76,13 @@ class ClassicalEngine:
         lo, hi = self.spec.qp_range
         if not lo <= params.qp <= hi:
             raise OptionError(f"QP {params.qp} is outside {self.codec}'s range {lo}..{hi}")
+        self.frame_count = frame_count
         options = encoder_options(self.codec, params, frame_count)
         settings = " ".join(f"{k}={v}" for k, v in options.items())
         return EngineSetup(engine=self.codec, alignment=1, params={}, gop_frames=1, settings=settings)
 
     def encoder(self, header: SequenceHeader, params: ClassicalParams) -> "ClassicalEncoder":
-        return ClassicalEncoder(self.codec, header, params)
+        return ClassicalEncoder(self.codec, header, params, self.frame_count or header.frame_count)
 
     def decoder(self, header: SequenceHeader, runtime: DecodeRuntime) -> "ClassicalDecoder":
         return ClassicalDecoder(header, self.spec, threads=runtime.threads)
@@ -113,12 +115,16 @@ def coded_structure(codec: str, cp: ClassicalParams, frame_count: int) -> tuple[
     fixed, so content plays no part; about 0.1 s for 100 pictures)."""
     import av
 
-    cc = av.CodecContext.create(SPECS[codec].encoder, "w")
-    cc.width = cc.height = 64
-    cc.pix_fmt = "yuv420p"
-    cc.time_base = Fraction(1, 25)
-    cc.options = encoder_options(codec, replace(cp, threads=1, gop=()))
-    cc.open()
+    spec = SPECS[codec]
+    try:
+        cc = av.CodecContext.create(spec.encoder, "w")
+        cc.width = cc.height = 64
+        cc.pix_fmt = "yuv420p"
+        cc.time_base = Fraction(1, 25)
+        cc.options = encoder_options(codec, replace(cp, threads=1, gop=()))
+        cc.open()
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise ModelError(f"{spec.encoder} refused the settings: {exc}") from None
     blank = av.VideoFrame(64, 64, "yuv420p")
     for plane in blank.planes:
         plane.update(bytes(plane.buffer_size))
@@ -142,26 +148,40 @@ def _zones(codec: str, cp: ClassicalParams, frame_count: int) -> tuple[str, floa
     order from 1 (its rate control matches zone s,e to the pictures it has coded s-1..e-1 before
     this one) and keeps pbratio 1, so zone = final. x264 numbers them in display order from 0 and
     clamps a constant-QP picture's QP to [min, max] of its I/P/B QPs, so pbratio is raised to put
-    the B QP at the highest table QP, and each B picture's zone takes that offset back out.
+    the B QP at the highest table QP, and each B picture's zone takes that offset back out; a table
+    QP below the intra QP, or more than 20 above P (x264's pbratio stops at 10), is an OptionError.
     """
     qps = table_qps(codec, cp, frame_count)
     if not qps:
         return "", 1.0
     structure = coded_structure(codec, cp, frame_count)
+    kinds = {poc: (kind, ref) for poc, kind, ref in structure}
+    qps = {poc: qp for poc, qp in qps.items() if kinds.get(poc, ("P", True))[0] != "I"}  # the probe's I too
     if codec == "x265":
         slots = [(i + 1, qps.get(poc)) for i, (poc, _, _) in enumerate(structure)]
-        pbratio = 1.0
-    else:
-        lift = max(0, max(qps.values()) - cp.qp)
-        kinds = {poc: (kind, ref) for poc, kind, ref in structure}
-        slots = []
-        for poc in range(frame_count):
-            qp = qps.get(poc)
-            kind, ref = kinds.get(poc, ("P", True))
-            if qp is not None and kind == "B":
-                qp -= lift // 2 if ref else lift
-            slots.append((poc, qp))
-        pbratio = 2.0 ** (lift / 6.0)
+        return _runs(slots), 1.0
+    floor = min(nominal_qps(codec, cp).values())  # pbratio 1: min of the I and P QPs
+    if qps and min(qps.values()) < floor:
+        low = min(qps.values())
+        raise OptionError(f"x264 cannot code the GOP table's QP {low} below its intra QP {floor} in constant-QP "
+                          f"mode (it clamps every picture to the span of its I/P/B QPs); give IntraQPOffset "
+                          f"{low - cp.qp} or lower, or use x265")
+    lift = max([0, *(qp - cp.qp for qp in qps.values())])
+    if lift > 20:
+        raise OptionError(f"x264 codes B pictures at most 20 QP above P (pbratio 10) and so cannot reach the GOP "
+                          f"table's QP {cp.qp + lift} from QP {cp.qp}; use x265")
+    slots = []
+    for poc in range(frame_count):
+        qp = qps.get(poc)
+        kind, ref = kinds.get(poc, ("P", True))
+        if qp is not None and kind == "B":
+            qp -= lift // 2 if ref else lift
+        slots.append((poc, qp))
+    return _runs(slots), 2.0 ** (lift / 6.0)
+
+
+def _runs(slots: list[tuple[int, int | None]]) -> str:
+    """`zones` text for (slot, QP) pairs: consecutive slots of one QP merged, None skipped."""
     runs: list[list[int]] = []
     for slot, qp in slots:
         if qp is None:
@@ -170,12 +190,14 @@ def _zones(codec: str, cp: ClassicalParams, frame_count: int) -> tuple[str, floa
             runs[-1][1] = slot
         else:
             runs.append([slot, slot, qp])
-    return "/".join(f"{a},{b},q={q}" for a, b, q in runs), pbratio
+    return "/".join(f"{a},{b},q={q}" for a, b, q in runs)
 
 
 def encoder_options(codec: str, cp: ClassicalParams, frame_count: int = 0) -> dict:
     """The FFmpeg options of the encoder (x265-params / x264-params / svtav1-params strings);
-    `frame_count` pictures (needed for the GOP table's zones; 0 = unknown: no zones).
+    `frame_count` pictures, or an upper bound when the input does not say (the GOP table's zones need
+    it; 0 = unknown: no zones). With an upper bound, x265's coding order of the last B run can differ
+    from the probe's if the input ends earlier, and so can those pictures' QPs.
 
     The results row's `encoder_settings` records them exactly (bench/anchors.py runs x265 with them).
     """
@@ -224,7 +246,7 @@ def _open_decoder(name: str, threads: int = 1):
 class ClassicalEncoder:
     """Encoder session: frames in, one unit per packet out (coding order), each with its decoded recon."""
 
-    def __init__(self, codec: str, header: SequenceHeader, params: ClassicalParams):
+    def __init__(self, codec: str, header: SequenceHeader, params: ClassicalParams, frame_count: int = 0):
         import av
 
         from gvcodec.io.container import pixel_format
@@ -236,7 +258,7 @@ class ClassicalEncoder:
         self.fmt = header.coded_fmt
         self.pix_fmt = pixel_format(self.fmt)
         self.refs = spec.refs
-        self.table_qps = table_qps(codec, params, header.frame_count)
+        self.table_qps = table_qps(codec, params, frame_count)
         self.qps = nominal_qps(codec, params, table=bool(self.table_qps))
         try:
             cc = av.CodecContext.create(spec.encoder, "w")
@@ -246,7 +268,7 @@ class ClassicalEncoder:
         cc.pix_fmt = self.pix_fmt
         cc.time_base = 1 / header.frame_rate
         cc.framerate = header.frame_rate
-        cc.options = encoder_options(codec, params, header.frame_count)
+        cc.options = encoder_options(codec, params, frame_count)
         try:
             cc.open()
         except av.error.FFmpegError as exc:

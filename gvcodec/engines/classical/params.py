@@ -87,6 +87,8 @@ def gop_table(frame_lines: dict[str, str], gop_size: int) -> tuple[GopEntry, ...
             entries.append(GopEntry(int(parts[1]), int(parts[2]), *model))
         except (ValueError, IndexError):
             return ()
+        if not all(map(math.isfinite, model)):
+            return ()
     entries.sort(key=lambda e: e.poc)
     if [e.poc for e in entries] != list(range(1, gop_size + 1)):
         return ()

@@ -102,8 +102,9 @@ class RMSNorm(nn.Module):
         """Normalise N C ... over C."""
         # F.normalize(x, dim=1) as one sum of squares and an rsqrt (same eps: norm >= 1e-12): the
         # vector-norm reduction across channels is ~25x slower on the CPU and was a third of a
-        # stage-0 training step; the scale is computed in float32 under bf16 autocast too.
-        inv = torch.rsqrt(x.float().square().sum(dim=1, keepdim=True).clamp_min(1e-24)).to(x.dtype)
+        # stage-0 training step. Under bf16 autocast the scale and the product stay float32, as
+        # F.normalize's were.
+        inv = torch.rsqrt(x.float().square().sum(dim=1, keepdim=True).clamp_min(1e-24))
         return x * inv * (self.scale * self.gamma)
 
 

@@ -173,8 +173,9 @@ class Vae3d(nn.Module):
         Args:
             video: N 3 T H W in [-1, 1] with T = 1 + s*k (s = temporal stride, 4 in the Wan layout).
             one_pass: the whole clip as one chunk: the same latents (tests/models/gnvc_vd/test_vae.py)
-                from fewer, larger convolutions; training uses it (its backward keeps every
-                activation anyway, so the chunks would save no memory there).
+                from fewer, larger convolutions, at the cost of more peak memory without gradients
+                (with them the backward keeps every activation anyway); training uses it on its
+                short crops.
 
         Returns:
             N z (1 + k) H/8 W/8, (mu - mean) / std per channel.
